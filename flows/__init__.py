@@ -1,0 +1,1 @@
+"""Prefect flows, tasks, settings and the command line: thin wiring only."""

@@ -1,0 +1,57 @@
+"""Settings, read once at the entry point from the environment and the command line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where niengiam keeps its files; every path can be overridden."""
+
+    home: Path
+    inbox: Path
+    archive: Path
+    staging: Path
+    database: Path
+    prefect_home: Path
+    max_file_mb: float = 200.0
+    lock_timeout_s: float = 60.0
+
+    def with_database(self, database: Path | None) -> Settings:
+        """A copy pointing at another warehouse file, when one is given."""
+        return self if database is None else replace(self, database=database)
+
+
+def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None) -> Settings:
+    """Build settings from NIENGIAM_* variables; `home` (from --home) wins over NIENGIAM_HOME."""
+    env = os.environ if env is None else env
+    root = Path(home or env.get("NIENGIAM_HOME") or "niengiam-home").expanduser().absolute()
+
+    def path(name: str, default: Path) -> Path:
+        value = env.get(name)
+        return Path(value).expanduser().absolute() if value else default
+
+    return Settings(
+        home=root,
+        inbox=path("NIENGIAM_INBOX", root / "inbox"),
+        archive=path("NIENGIAM_ARCHIVE", root / "archive"),
+        staging=path("NIENGIAM_STAGING", root / "staging"),
+        database=path("NIENGIAM_DATABASE", root / "warehouse.duckdb"),
+        prefect_home=path("NIENGIAM_PREFECT_HOME", root / "prefect"),
+        max_file_mb=float(env.get("NIENGIAM_MAX_FILE_MB", "200")),
+        lock_timeout_s=float(env.get("NIENGIAM_LOCK_TIMEOUT", "60")),
+    )
+
+
+def prepare_prefect_env(settings: Settings, env: dict[str, str] | None = None) -> None:
+    """Point Prefect at niengiam's home before Prefect is imported, unless the user chose otherwise."""
+    env = os.environ if env is None else env  # type: ignore[assignment]
+    env.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
+    env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    env.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

@@ -1,0 +1,232 @@
+"""pandera contracts per dataset, validated lazily; failures become Problems that point at cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas.catalogs import load_catalog
+from schemas.datasets import DATASETS, Dataset, total_findings
+from schemas.problems import Problem, problem
+
+FIRST_YEAR = 1975
+STATUSES = ("final", "preliminary", "estimate")
+
+
+def _known(series: pd.Series, catalog: str) -> pd.Series:
+    """Values must be codes of a catalogue (read when the check runs, not at import)."""
+    return series.isin(load_catalog(catalog).codes)
+
+
+Code = partial(pa.Field, nullable=False)
+Lineage = partial(pa.Field, nullable=True)
+
+
+class _Base(pa.DataFrameModel):
+    province_code: Series[str] = Code()
+    reference_year: Series[int] = Code()
+    status: Series[str] = Code(isin=STATUSES)
+    _source_sheet: Series[str] = Lineage()
+    _source_cell: Series[str] = Lineage()
+
+    class Config:
+        coerce = True
+        strict = False
+
+    @pa.check("province_code", name="known_code:provinces")
+    def known_province(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "provinces")
+
+    @pa.check("reference_year", name="year_range")
+    def year_in_range(cls, s: pd.Series) -> pd.Series:
+        return s.between(FIRST_YEAR, dt.date.today().year)
+
+
+class IndustrialOutput(_Base):
+    """Grain: one value per province, year, industry, ownership type, price basis and base year."""
+
+    industry_code: Series[str] = Code()
+    ownership_code: Series[str] = Code()
+    price_basis: Series[str] = Code(isin=["current", "constant"])
+    base_year: Series[pd.Int64Dtype] = pa.Field(nullable=True)
+    value_bn_vnd: Series[float] = Code(ge=0)
+    unit: Series[str] = Code(isin=["bn_vnd"])
+
+    class Config:
+        unique = list(DATASETS["industrial_output"].grain)
+
+    @pa.check("industry_code", name="known_code:industries")
+    def known_industry(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "industries")
+
+    @pa.check("ownership_code", name="known_code:ownership")
+    def known_ownership(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "ownership")
+
+    @pa.dataframe_check(name="total_equals_parts")
+    def totals_add_up(cls, df: pd.DataFrame) -> pd.Series:
+        return _totals_ok(DATASETS["industrial_output"], df)
+
+
+class Trade(_Base):
+    """Grain: one value per province, year, trade flow and product or service group."""
+
+    flow_code: Series[str] = Code()
+    product_group_code: Series[str] = Code()
+    value: Series[float] = Code(ge=0)
+    unit: Series[str] = Code(isin=["mn_usd", "bn_vnd"])
+
+    class Config:
+        unique = list(DATASETS["trade"].grain)
+
+    @pa.check("flow_code", name="known_code:trade_flows")
+    def known_flow(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "trade_flows")
+
+    @pa.check("product_group_code", name="known_code:trade_groups")
+    def known_group(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "trade_groups")
+
+    @pa.dataframe_check(name="unit_matches_flow")
+    def unit_matches_flow(cls, df: pd.DataFrame) -> pd.Series:
+        expected = df["flow_code"].map(FLOW_UNITS)
+        return expected.isna() | (expected == df["unit"])
+
+    @pa.dataframe_check(name="total_equals_parts")
+    def totals_add_up(cls, df: pd.DataFrame) -> pd.Series:
+        return _totals_ok(DATASETS["trade"], df)
+
+
+class Awards(_Base):
+    """Grain: one count per province, year, award and recipient kind (collective or individual)."""
+
+    award_code: Series[str] = Code()
+    recipient_kind: Series[str] = Code(isin=["collective", "individual"])
+    award_count: Series[float] = Code(ge=0)
+    unit: Series[str] = Code(isin=["count"])
+
+    class Config:
+        unique = list(DATASETS["awards"].grain)
+
+    @pa.check("award_code", name="known_code:awards")
+    def known_award(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "awards")
+
+    @pa.check("award_count", name="integral")
+    def whole_counts(cls, s: pd.Series) -> pd.Series:
+        return (s % 1) == 0
+
+
+CONTRACTS: dict[str, type[_Base]] = {
+    "industrial_output": IndustrialOutput,
+    "trade": Trade,
+    "awards": Awards,
+}
+FLOW_UNITS = {"export": "mn_usd", "import": "mn_usd", "retail": "bn_vnd"}
+BUILTIN_RULES = {"greater_than_or_equal_to": "non_negative", "isin": "in_list"}
+
+
+def _totals_ok(dataset: Dataset, df: pd.DataFrame) -> pd.Series:
+    bad = {f.index for f in total_findings(dataset, df)}
+    return pd.Series([i not in bad for i in df.index], index=df.index)
+
+
+def validate(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """Validate lazily (every problem at once); returns the coerced frame and the problems found."""
+    dataset = DATASETS[dataset_name]
+    contract = CONTRACTS[dataset_name]
+    try:
+        return contract.validate(frame, lazy=True), []
+    except pa.errors.SchemaErrors as exc:
+        return frame, failures_to_problems(dataset, frame, exc.failure_cases)
+
+
+COLUMN_WORDS = {
+    "value_bn_vnd": "value",
+    "award_count": "count",
+    "reference_year": "year",
+}
+
+
+def failures_to_problems(dataset: Dataset, frame: pd.DataFrame, failures: pd.DataFrame) -> list[Problem]:
+    """One Problem per failing row and rule, located at the cell the rule is about."""
+    totals = {f.index: f for f in total_findings(dataset, frame)} if dataset.hierarchies else {}
+    problems: list[Problem] = []
+    seen: set[tuple[object, str]] = set()
+    for case in failures.itertuples(index=False):
+        check = str(case.check)
+        rule, _, detail = check.partition(":")
+        rule = BUILTIN_RULES.get(rule.split("(")[0], rule)
+        index = case.index
+        dataframe_level = case.schema_context == "DataFrameSchema"
+        key = (index, check if dataframe_level else f"{check}/{case.column}")
+        if key in seen:
+            continue
+        seen.add(key)
+        problems.append(_problem_for(dataset, frame, case, rule, detail, totals))
+    return problems
+
+
+def _cell(frame: pd.DataFrame, index: object, column: str | None) -> tuple[str | None, str | None]:
+    if index is None or pd.isna(index) or index not in frame.index:
+        return None, None
+    row = frame.loc[index]
+    cell_column = f"_cell_{column}"
+    cell = row.get(cell_column) if column and cell_column in frame.columns else None
+    if not isinstance(cell, str):
+        cell = row.get("_source_cell")
+    return row.get("_source_sheet"), cell
+
+
+def _problem_for(
+    dataset: Dataset, frame: pd.DataFrame, case: object, rule: str, detail: str, totals: dict
+) -> Problem:
+    column = getattr(case, "column", None)
+    value = getattr(case, "failure_case", None)
+    index = getattr(case, "index", None)
+    what = COLUMN_WORDS.get(str(column), str(column).replace("_code", "").replace("_", " "))
+    if rule == "multiple_fields_uniqueness":
+        sheet, cell = _cell(frame, index, None)
+        key = ", ".join(str(frame.at[index, c]) for c in dataset.grain) if index in frame.index else ""
+        return problem("unique", sheet=sheet, cell=cell, column=None, value=key, what=f"figure ({key})")
+    if rule in ("total_equals_parts", "unit_matches_flow"):
+        sheet, cell = _cell(frame, index, None)
+        found = totals.get(index)
+        if rule == "total_equals_parts" and found is not None:
+            return problem(
+                found.rule,
+                sheet=sheet,
+                cell=cell,
+                column=dataset.value_column,
+                value=_fmt(found.total),
+                total=_fmt(found.total),
+                parts=f"{_fmt(found.parts)} ({' + '.join(found.part_codes)})",
+                diff=_fmt(abs(found.total - found.parts)),
+            )
+        unit = frame.at[index, "unit"] if index in frame.index else value
+        return problem("unit", sheet=sheet, cell=cell, column="unit", value=unit, allowed="triệu USD for trade flows, tỷ đồng for retail")
+    sheet, cell = _cell(frame, index, str(column))
+    if rule in ("non_negative", "integral", "year_range"):
+        return problem(rule, sheet=sheet, cell=cell, column=str(column), value=value, what=what,
+                       low=FIRST_YEAR, high=dt.date.today().year)
+    if rule == "known_code":
+        return problem("known_code", sheet=sheet, cell=cell, column=str(column), value=value, what=what, catalog=detail)
+    if rule == "in_list":
+        return problem("in_list", sheet=sheet, cell=cell, column=str(column), value=value, what=detail or what, allowed="see the layout spec")
+    if rule in ("not_nullable", "coerce_dtype") or rule.startswith(("coerce_dtype", "dtype", "not_nullable")):
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return problem("not_null", sheet=sheet, cell=cell, column=str(column), what=what)
+        return problem("number", sheet=sheet, cell=cell, column=str(column), value=value)
+    return problem("table", sheet=sheet, cell=cell, column=str(column),
+                   detail=f"{what} {value!r} fails the rule {rule}",
+                   detail_vi=f"{what} {value!r} không đạt quy tắc {rule}")
+
+
+def _fmt(x: float) -> str:
+    """Vietnamese number formatting for messages: 28.029,5."""
+    text = f"{x:,.3f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")

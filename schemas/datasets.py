@@ -1,0 +1,162 @@
+"""The datasets niengiam loads: their grain, value column, fact table and total/part hierarchies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+LINEAGE_COLUMNS = ["_source_sheet", "_source_cell"]
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """A total and its parts along one dimension, with the other dimensions held equal."""
+
+    dimension: str
+    total: str
+    parts: frozenset[str] | None = None
+    residuals: frozenset[str] = frozenset()
+    where: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One dataset: what a row means (its grain), where it is stored, and how it adds up."""
+
+    name: str
+    table: str
+    dimensions: tuple[str, ...]
+    value_column: str
+    label_vi: str
+    label_en: str
+    integral: bool = False
+    hierarchies: tuple[Hierarchy, ...] = ()
+
+    @property
+    def grain(self) -> list[str]:
+        """Columns that identify one figure."""
+        return ["province_code", "reference_year", *self.dimensions]
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns of the tidy frame handed to the contract and the warehouse."""
+        extra = [] if "unit" in self.dimensions else ["unit"]
+        return [*self.grain, self.value_column, *extra, "status", *LINEAGE_COLUMNS]
+
+
+DATASETS: dict[str, Dataset] = {
+    "industrial_output": Dataset(
+        name="industrial_output",
+        table="core.fct_industrial_output",
+        dimensions=("industry_code", "ownership_code", "price_basis", "base_year"),
+        value_column="value_bn_vnd",
+        label_vi="Giá trị sản xuất công nghiệp",
+        label_en="Industrial output",
+        hierarchies=(
+            Hierarchy("industry_code", "TOTAL", frozenset("BCDE"), where={"ownership_code": "TOTAL"}),
+            Hierarchy(
+                "ownership_code",
+                "TOTAL",
+                frozenset({"STATE", "NON_STATE", "FDI"}),
+                where={"industry_code": "TOTAL"},
+            ),
+        ),
+    ),
+    "trade": Dataset(
+        name="trade",
+        table="core.fct_trade",
+        dimensions=("flow_code", "product_group_code"),
+        value_column="value",
+        label_vi="Xuất nhập khẩu và bán lẻ",
+        label_en="Trade and retail sales",
+        hierarchies=(
+            Hierarchy(
+                "product_group_code", "TOTAL", residuals=frozenset({"OTHER_GOODS", "OTHER_SERVICES"})
+            ),
+        ),
+    ),
+    "awards": Dataset(
+        name="awards",
+        table="core.fct_awards",
+        dimensions=("award_code", "recipient_kind"),
+        value_column="award_count",
+        label_vi="Thi đua khen thưởng",
+        label_en="Awards",
+        integral=True,
+    ),
+}
+
+
+def to_dataset_frame(dataset: Dataset, parsed: pd.DataFrame) -> pd.DataFrame:
+    """Shape a parser frame into the dataset's columns (cell columns kept for problem reports)."""
+    frame = parsed.rename(columns={"value": dataset.value_column})
+    for column in dataset.columns:
+        if column not in frame.columns:
+            frame[column] = np.nan
+    if "base_year" in frame.columns:
+        frame["base_year"] = pd.to_numeric(frame["base_year"], errors="coerce").astype("Int64")
+    cells = [c for c in frame.columns if c.startswith("_cell_")]
+    return frame[[*dataset.columns, "_source_row", *cells]].reset_index(drop=True)
+
+
+def _decimals(values: pd.Series) -> int:
+    """How many decimals the published figures use (0–3)."""
+    finite = values.dropna().abs()
+    for digits in range(4):
+        if np.allclose(finite.round(digits), finite, rtol=0, atol=1e-9):
+            return digits
+    return 3
+
+
+@dataclass(frozen=True)
+class TotalFinding:
+    """A total row whose parts do not add up."""
+
+    index: int
+    rule: str
+    total: float
+    parts: float
+    part_codes: tuple[str, ...]
+
+
+def total_findings(dataset: Dataset, frame: pd.DataFrame) -> list[TotalFinding]:
+    """Totals that differ from the sum of their parts by more than rounding explains."""
+    findings: list[TotalFinding] = []
+    value = dataset.value_column
+    for h in dataset.hierarchies:
+        scope = frame
+        for column, code in h.where.items():
+            scope = scope[scope[column] == code]
+        keys = [c for c in dataset.grain if c != h.dimension]
+        totals = scope[scope[h.dimension] == h.total]
+        parts = scope[scope[h.dimension] != h.total]
+        if h.parts is not None:
+            parts = parts[parts[h.dimension].isin(h.parts)]
+        if totals.empty or parts.empty:
+            continue
+        findings += _compare(h, totals, parts, keys, value, dataset.integral)
+    return findings
+
+
+def _compare(
+    h: Hierarchy, totals: pd.DataFrame, parts: pd.DataFrame, keys: list[str], value: str, integral: bool
+) -> list[TotalFinding]:
+    grouped = parts.groupby(keys, dropna=False)
+    summary = pd.DataFrame(
+        {"parts": grouped[value].sum(), "n": grouped[value].size(), "codes": grouped[h.dimension].agg(tuple)}
+    )
+    merged = totals.reset_index().merge(summary.reset_index(), on=keys, how="inner")
+    unit = 0 if integral else 10.0 ** -_decimals(pd.concat([totals[value], parts[value]]))
+    out = []
+    for row in merged.itertuples(index=False):
+        codes = tuple(sorted(getattr(row, "codes")))
+        complete = (h.parts is not None and set(codes) >= h.parts) or bool(h.residuals & set(codes))
+        total, summed, n = getattr(row, value), getattr(row, "parts"), getattr(row, "n")
+        tolerance = unit * 0.5 * (n + 1) + 1e-9
+        if complete and abs(total - summed) > tolerance:
+            out.append(TotalFinding(int(row.index), "total_equals_parts", total, summed, codes))
+        elif not complete and summed - total > tolerance:
+            out.append(TotalFinding(int(row.index), "parts_within_total", total, summed, codes))
+    return out

@@ -1,0 +1,234 @@
+"""Read a spreadsheet file into grids of cells that keep their positions (xlsx, xls, ods, csv)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import python_calamine as calamine
+
+from schemas.errors import DataError
+
+Cell = str | float | int | bool | datetime | date | time | timedelta | None
+
+MAX_CELLS = 20_000_000            # beyond this a sheet is refused rather than read into memory
+MAX_UNZIPPED_BYTES = 1_500_000_000  # a workbook that inflates past this is a zip bomb, not data
+MAX_ZIP_RATIO = 200               # …or one that inflates more than this from a non-trivial size
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class Sheet:
+    """The cells of one sheet: rows[r][c] is the cell at 0-based row r, column c of the file."""
+
+    name: str
+    rows: list[list[Cell]]
+    hidden: bool = False
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    @property
+    def height(self) -> int:
+        """Number of rows, counted from row 1 of the file."""
+        return len(self.rows)
+
+    def value(self, row: int, col: int) -> Cell:
+        """The cell at (row, col), or None outside the grid."""
+        if 0 <= row < len(self.rows) and 0 <= col < len(self.rows[row]):
+            return self.rows[row][col]
+        return None
+
+    def merged_value(self, row: int, col: int) -> Cell:
+        """The cell's value, or the value of the top-left cell of the merged range it lies in."""
+        for r0, c0, r1, c1 in self.merges:
+            if r0 <= row <= r1 and c0 <= col <= c1:
+                return self.value(r0, c0)
+        return self.value(row, col)
+
+
+@dataclass
+class Workbook:
+    """All sheets of one file, in file order, and the format they were read as."""
+
+    file_name: str
+    format: str
+    sheets: list[Sheet]
+
+    def visible(self) -> list[Sheet]:
+        """Sheets a person sees when opening the file."""
+        return [s for s in self.sheets if not s.hidden]
+
+
+def sniff_format(head: bytes) -> str:
+    """'zip' (xlsx or ods), 'xls' or 'csv', decided by content rather than by the file name."""
+    if head.startswith(_ZIP_MAGIC):
+        return "zip"
+    if head.startswith(_OLE_MAGIC):
+        return "xls"
+    return "csv"
+
+
+def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
+    """Read every sheet of a spreadsheet file; DataError when it cannot be read as one."""
+    name = display_name or path.name
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    kind = sniff_format(head)
+    if kind == "zip":
+        kind = _check_zip(path, name)
+        return Workbook(name, kind, _read_calamine(path, name))
+    if kind == "xls":
+        return Workbook(name, "xls", _read_calamine(path, name))
+    return Workbook(name, "csv", [read_csv_sheet(path.read_bytes(), name)])
+
+
+def _check_zip(path: Path, name: str) -> str:
+    """Refuse zip bombs and non-spreadsheet archives before any XML is parsed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            names = {i.filename for i in infos}
+            inflated = sum(i.file_size for i in infos)
+            packed = max(sum(i.compress_size for i in infos), 1)
+            mimetype = archive.read("mimetype")[:64] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise DataError(
+            "the file is not a readable workbook (damaged or incomplete zip archive)",
+            file=name,
+            hint="Save it again from Excel or LibreOffice, or copy it again if the copy was cut short.",
+        ) from exc
+    if inflated > MAX_UNZIPPED_BYTES or (inflated > 50_000_000 and inflated / packed > MAX_ZIP_RATIO):
+        raise DataError(
+            f"the workbook would expand to {inflated / 1e9:.1f} GB from {packed / 1e6:.1f} MB"
+            " (a zip bomb or a broken file); it was not opened",
+            file=name,
+            hint="Ask the sender for a normal copy of the workbook.",
+        )
+    if b"opendocument" in mimetype:
+        return "ods"
+    if "[Content_Types].xml" not in names:
+        raise DataError(
+            "the file is a zip archive but not an Excel or OpenDocument workbook",
+            file=name,
+            hint="Send the .xlsx, .xls, .ods or .csv file itself.",
+        )
+    return "xlsx"
+
+
+def _read_calamine(path: Path, name: str) -> list[Sheet]:
+    try:
+        book = calamine.CalamineWorkbook.from_path(str(path))
+        return [_read_sheet(book, meta) for meta in book.sheets_metadata]
+    except calamine.PasswordError as exc:
+        raise DataError(
+            "the workbook is protected by a password",
+            file=name,
+            hint="Remove the password (File > Info > Protect Workbook) and send it again.",
+        ) from exc
+    except DataError:
+        raise
+    except Exception as exc:  # calamine raises several unrelated types for broken files
+        raise DataError(
+            f"the workbook cannot be read ({_short(exc)})",
+            file=name,
+            hint="Open it in Excel or LibreOffice, save it again as .xlsx, and send that copy.",
+        ) from exc
+
+
+def _read_sheet(book: calamine.CalamineWorkbook, meta: calamine.SheetMetadata) -> Sheet:
+    sheet = book.get_sheet_by_name(meta.name)
+    hidden = meta.visible != calamine.SheetVisibleEnum.Visible
+    height, width = sheet.total_height, sheet.total_width
+    if height * width > MAX_CELLS:
+        raise DataError(
+            f"sheet claims {height:,} rows × {width:,} columns, more than niengiam reads",
+            sheet=meta.name,
+            hint="Delete the empty rows and columns at the end of the sheet and save it again.",
+        )
+    rows = [_trim(list(row)) for row in sheet.iter_rows()]
+    top, left = sheet.start if sheet.start else (0, 0)
+    if left:
+        rows = [[None] * left + row for row in rows]
+    rows = [[] for _ in range(top)] + rows
+    while rows and not rows[-1]:
+        rows.pop()
+    merges = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
+    return Sheet(meta.name, rows, hidden, merges)
+
+
+def _trim(row: list[Cell]) -> list[Cell]:
+    """Empty strings become None and trailing empties are dropped (phantom widths cost nothing)."""
+    cells = [None if c == "" else c for c in row]
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+_BOMS = [
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: a BOM if any, then UTF-16 without BOM, UTF-8, else Windows-1258."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding), encoding
+    sample = data[:4000]
+    if len(sample) >= 4 and sample[1::2].count(0) > len(sample) // 4:
+        return data.decode("utf-16-le"), "utf-16-le"
+    if len(sample) >= 4 and sample[0::2].count(0) > len(sample) // 4:
+        return data.decode("utf-16-be"), "utf-16-be"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1258", errors="replace"), "cp1258"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the first lines most consistently (',', ';', tab or '|')."""
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    best, best_score = ",", -1.0
+    for delimiter in (",", ";", "\t", "|"):
+        counts = [len(next(csv.reader([line], delimiter=delimiter))) for line in lines]
+        multi = [n for n in counts if n > 1]
+        if not multi:
+            continue
+        widest = max(multi)
+        score = sum(1 for n in multi if n == widest) + widest / 100
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def read_csv_sheet(data: bytes, name: str) -> Sheet:
+    """One sheet from CSV bytes: encoding detected, delimiter sniffed, every cell kept as text."""
+    text, _ = decode_text(data)
+    if "\x00" in text:
+        raise DataError(
+            "the file is neither a spreadsheet nor a text (CSV) file",
+            file=name,
+            hint="Send the workbook as .xlsx, .xls, .ods or .csv.",
+        )
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [_trim([cell if cell.strip() else None for cell in row]) for row in reader]
+    while rows and not rows[-1]:
+        rows.pop()
+    stem = Path(name).stem
+    return Sheet(stem, rows)

@@ -1,0 +1,109 @@
+"""Pure steps of one file's journey: read, parse by layout spec, validate. No Prefect, no DuckDB."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from schemas.contracts import validate
+from schemas.datasets import DATASETS, to_dataset_frame
+from schemas.errors import DataError
+from schemas.grid import Workbook, read_workbook
+from schemas.parse import ParseContext, parse_workbook
+from schemas.problems import Problem
+from schemas.specs import LayoutSpec
+
+
+@dataclass
+class ParsedFile:
+    """Observations per dataset and the problems met while parsing one file."""
+
+    file_name: str
+    frames: dict[str, pd.DataFrame]
+    problems: list[Problem]
+    specs: list[str]
+    rows_in: int
+
+
+@dataclass
+class ValidatedFile:
+    """What a file would load, and every problem the contracts found (errors and warnings)."""
+
+    file_name: str
+    frames: dict[str, pd.DataFrame]
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    specs: list[str] = field(default_factory=list)
+    rows_in: int = 0
+
+    @property
+    def rejected(self) -> bool:
+        """A single error rejects the whole file: nothing of it is loaded."""
+        return bool(self.errors)
+
+    def summary(self) -> dict:
+        """Ledger fields: datasets, provinces and years covered, and the specs used."""
+        datasets = sorted(self.frames)
+        years = sorted({int(y) for f in self.frames.values() for y in f["reference_year"].dropna()})
+        provinces = sorted({str(p) for f in self.frames.values() for p in f["province_code"].dropna()})
+        return {
+            "dataset": ",".join(datasets) or None,
+            "province_code": ",".join(provinces) or None,
+            "reference_years": _year_span(years),
+            "layout_spec": ",".join(self.specs) or None,
+            "rows_in": self.rows_in,
+        }
+
+
+def _year_span(years: list[int]) -> str | None:
+    if not years:
+        return None
+    if len(years) == 1:
+        return str(years[0])
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ",".join(map(str, years))
+
+
+def read_file(path: Path, display_name: str) -> Workbook:
+    """Every sheet of the file with its cells and positions."""
+    return read_workbook(path, display_name)
+
+
+def parse_file(book: Workbook, specs: tuple[LayoutSpec, ...], context: ParseContext) -> ParsedFile:
+    """Tidy observations per dataset from every table the specs recognise."""
+    tables = parse_workbook(book, specs, context)
+    frames: dict[str, list[pd.DataFrame]] = {}
+    problems: list[Problem] = []
+    for table in tables:
+        problems += table.problems
+        if not table.frame.empty:
+            dataset = DATASETS[table.spec.dataset]
+            frames.setdefault(dataset.name, []).append(to_dataset_frame(dataset, table.frame))
+    merged = {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
+    used = sorted({f"{t.spec.id}@v{t.spec.version}" for t in tables})
+    return ParsedFile(book.file_name, merged, problems, used, sum(t.rows_in for t in tables))
+
+
+def validate_file(parsed: ParsedFile) -> ValidatedFile:
+    """Run each dataset's contract over its rows, lazily, and collect every problem."""
+    result = ValidatedFile(parsed.file_name, {}, specs=parsed.specs, rows_in=parsed.rows_in)
+    result.errors += [p for p in parsed.problems if p.severity == "error"]
+    result.warnings += [p for p in parsed.problems if p.severity != "error"]
+    for name, frame in parsed.frames.items():
+        checked, problems = validate(name, frame)
+        result.frames[name] = checked
+        result.errors += [p for p in problems if p.severity == "error"]
+        result.warnings += [p for p in problems if p.severity != "error"]
+    if not result.frames and not result.errors:
+        raise DataError("the file holds no figures", file=parsed.file_name)
+    return result
+
+
+def first_problems(problems: list[Problem], limit: int = 3) -> str:
+    """A one-line account of the first problems, for the ledger and the summary."""
+    shown = [f"{p.where()}: {p.message}".strip(": ") for p in problems[:limit]]
+    more = len(problems) - limit
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connections, migrations, loading, ledger and reporting views."""

@@ -1,0 +1,120 @@
+"""Connections to the warehouse and the migrations that shape it."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from schemas.errors import TransientError, UsageError
+
+_LOCK_PATTERN = re.compile(r"lock|Conflicting", re.IGNORECASE)
+_PID_PATTERN = re.compile(r"PID (\d+)")
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """True when DuckDB refused the file because another process holds it."""
+    return isinstance(exc, duckdb.IOException) and bool(_LOCK_PATTERN.search(str(exc)))
+
+
+def _lock_error(path: Path, exc: BaseException, waited_s: float) -> TransientError:
+    pid = _PID_PATTERN.search(str(exc))
+    holder = f"process {pid.group(1)}" if pid else "another process"
+    return TransientError(
+        f"the warehouse is in use by {holder} (waited {waited_s:.0f} s)",
+        file=str(path),
+        hint="Close other programs using it (a BI tool, another niengiam) and try again.",
+    )
+
+
+def open_database(path: Path, read_only: bool = False, timeout_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting with backoff up to `timeout_s` while another process holds it."""
+    if read_only and not path.exists():
+        raise UsageError(
+            "there is no warehouse yet", file=str(path), hint="Run 'niengiam ingest' first."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started, delay = time.monotonic(), 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            waited = time.monotonic() - started
+            if not is_lock_error(exc):
+                raise
+            if waited >= timeout_s:
+                raise _lock_error(path, exc, waited) from exc
+            time.sleep(min(delay, max(timeout_s - waited, 0.01)))
+            delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def writing(path: Path, timeout_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived write connection, with the schema brought up to date."""
+    con = open_database(path, read_only=False, timeout_s=timeout_s)
+    try:
+        migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def reading(path: Path, timeout_s: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection."""
+    con = open_database(path, read_only=True, timeout_s=timeout_s)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _sql_files(folder: str) -> list[tuple[str, str]]:
+    root = resources.files("warehouse") / folder
+    files = sorted(p for p in root.iterdir() if p.name.endswith(".sql"))
+    return [(p.name, p.read_text(encoding="utf-8")) for p in files]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending numbered migrations, each in one transaction with its bookkeeping row."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        "create table if not exists meta.schema_migrations ("
+        " version integer primary key, name varchar not null, applied_at timestamptz not null)"
+    )
+    done = {row[0] for row in con.execute("select version from meta.schema_migrations").fetchall()}
+    applied = []
+    for name, sql in _sql_files("migrations"):
+        version = int(name.split("_", 1)[0])
+        if version in done:
+            continue
+        con.execute("begin transaction")
+        try:
+            con.execute(sql)
+            con.execute(
+                "insert into meta.schema_migrations values (?, ?, current_timestamp)",
+                [version, name],
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+        applied.append(version)
+    return applied
+
+
+def rebuild_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Recreate every reporting view from warehouse/views/*.sql in one transaction."""
+    con.execute("begin transaction")
+    try:
+        for _name, sql in _sql_files("views"):
+            con.execute(sql)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

@@ -1,0 +1,167 @@
+"""The ledger: which files were received, and what became of every attempt to load them."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    """One row of meta.loads."""
+
+    load_id: int
+    source_sha256: str
+    file_name: str
+    status: str
+    dataset: str | None
+    reference_years: str | None
+    rows_loaded: int | None
+    rows_rejected: int | None
+    error: str | None
+    retry_of: int | None
+    attempt: int
+    started_at: datetime
+    finished_at: datetime | None
+
+
+_LOAD_COLUMNS = (
+    "load_id, source_sha256, file_name, status, dataset, reference_years, rows_loaded,"
+    " rows_rejected, error, retry_of, attempt, started_at, finished_at"
+)
+
+
+def record_source_file(
+    con: duckdb.DuckDBPyConnection, sha256: str, name: str, path: str, size: int, archive_path: str
+) -> bool:
+    """Remember a received file once; True when it was new."""
+    before = con.execute("select count(*) from meta.source_files where sha256 = ?", [sha256]).fetchone()
+    if before and before[0]:
+        return False
+    con.execute(
+        "insert into meta.source_files values (?, ?, ?, ?, current_timestamp, ?)",
+        [sha256, name, path, size, archive_path],
+    )
+    return True
+
+
+def archive_path_of(con: duckdb.DuckDBPyConnection, sha256: str) -> Path | None:
+    """Where the raw copy of a file lies in the archive."""
+    row = con.execute("select archive_path from meta.source_files where sha256 = ?", [sha256]).fetchone()
+    return Path(row[0]) if row else None
+
+
+def last_load(con: duckdb.DuckDBPyConnection, sha256: str) -> LoadRecord | None:
+    """The latest attempt to load a file, if any."""
+    row = con.execute(
+        f"select {_LOAD_COLUMNS} from meta.loads where source_sha256 = ?"
+        " order by load_id desc limit 1",
+        [sha256],
+    ).fetchone()
+    return LoadRecord(*row) if row else None
+
+
+def get_load(con: duckdb.DuckDBPyConnection, load_id: int) -> LoadRecord | None:
+    """One attempt by id."""
+    row = con.execute(f"select {_LOAD_COLUMNS} from meta.loads where load_id = ?", [load_id]).fetchone()
+    return LoadRecord(*row) if row else None
+
+
+def start_load(
+    con: duckdb.DuckDBPyConnection,
+    sha256: str,
+    file_name: str,
+    flow_run_id: str | None,
+    retry_of: int | None = None,
+) -> int:
+    """Open a ledger row in state 'running' and return its load id."""
+    attempt = 1
+    if retry_of is not None:
+        row = con.execute(
+            "select count(*) from meta.loads where load_id = ? or retry_of = ?", [retry_of, retry_of]
+        ).fetchone()
+        attempt = int(row[0]) + 1 if row else 1
+    load_id = con.execute("select nextval('meta.load_id_seq')").fetchone()[0]
+    con.execute(
+        "insert into meta.loads (load_id, source_sha256, file_name, status, flow_run_id, retry_of,"
+        " attempt, pid, hostname, started_at) values (?, ?, ?, 'running', ?, ?, ?, ?, ?, current_timestamp)",
+        [load_id, sha256, file_name, flow_run_id, retry_of, attempt, os.getpid(), socket.gethostname()],
+    )
+    return int(load_id)
+
+
+def finish_load(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    status: str,
+    *,
+    dataset: str | None = None,
+    province_code: str | None = None,
+    reference_years: str | None = None,
+    layout_spec: str | None = None,
+    rows_in: int | None = None,
+    rows_loaded: int | None = None,
+    rows_rejected: int | None = None,
+    error: str | None = None,
+) -> None:
+    """Close a ledger row with its outcome."""
+    con.execute(
+        "update meta.loads set status = ?, dataset = ?, province_code = ?, reference_years = ?,"
+        " layout_spec = ?, rows_in = ?, rows_loaded = ?, rows_rejected = ?, error = ?,"
+        " finished_at = current_timestamp where load_id = ?",
+        [status, dataset, province_code, reference_years, layout_spec, rows_in, rows_loaded,
+         rows_rejected, error, load_id],
+    )
+
+
+def mark_interrupted(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Loads left 'running' by a process that no longer exists become 'failed' (interrupted)."""
+    rows = con.execute(
+        "select load_id, pid, hostname from meta.loads where status = 'running'"
+    ).fetchall()
+    here = socket.gethostname()
+    dead = [load_id for load_id, pid, host in rows if host != here or not _alive(pid)]
+    for load_id in dead:
+        con.execute(
+            "update meta.loads set status = 'failed', finished_at = current_timestamp,"
+            " error = 'interrupted: the process stopped before the load finished;"
+            " run niengiam rerun --failed' where load_id = ?",
+            [load_id],
+        )
+    return dead
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def record_problems(con: duckdb.DuckDBPyConnection, load_id: int, problems: list[dict]) -> None:
+    """Write a load's problems (errors and warnings) into meta.quarantine in one insert."""
+    if not problems:
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(problems)
+    frame.insert(0, "load_id", load_id)
+    con.register("problems_frame", frame)
+    try:
+        con.execute(
+            "insert into meta.quarantine (load_id, sheet, cell, column_name, value, rule, severity,"
+            " message, message_vi) select load_id, sheet, cell, \"column\", value, rule, severity,"
+            " message, message_vi from problems_frame"
+        )
+    finally:
+        con.unregister("problems_frame")

@@ -1,0 +1,116 @@
+"""Loading: dimensions refreshed from the catalogues, partitions replaced atomically with history kept."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from schemas.catalogs import load_catalog
+from schemas.datasets import DATASETS
+from warehouse import ledger
+
+DIMENSIONS = {
+    "core.dim_industries": ("industries", ["industry_code", "name_vi", "name_en", "parent_code"]),
+    "core.dim_ownership": ("ownership", ["ownership_code", "name_vi", "name_en"]),
+    "core.dim_trade_flows": ("trade_flows", ["flow_code", "name_vi", "name_en"]),
+    "core.dim_trade_groups": ("trade_groups", ["product_group_code", "flow_code", "name_vi", "name_en"]),
+    "core.dim_awards": (
+        "awards",
+        ["award_code", "official_code", "award_name_vi", "award_name_en", "award_level"],
+    ),
+    "core.dim_provinces": ("provinces", ["province_code", "name_vi", "name_en"]),
+    "core.dim_status": ("status", ["status", "sdmx_code", "name_vi", "name_en"]),
+}
+
+
+def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace every dimension table with the shipped catalogues, in one transaction."""
+    con.execute("begin transaction")
+    try:
+        for table, (catalog, columns) in DIMENSIONS.items():
+            rows = [[row.get(c) or None for c in columns] for row in load_catalog(catalog).rows]
+            con.execute(f"delete from {table}")
+            con.executemany(
+                f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+                rows,
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def replace_partitions(
+    con: duckdb.DuckDBPyConnection,
+    dataset_name: str,
+    frame: pd.DataFrame,
+    load_id: int,
+    sha256: str,
+) -> int:
+    """Supersede the current rows of every (province, year) the frame covers, then insert the frame.
+
+    The caller holds the transaction: a load is all-or-nothing together with its ledger row.
+    """
+    dataset = DATASETS[dataset_name]
+    columns = [c for c in dataset.columns if not c.startswith("_")]
+    facts = frame[[*columns, "_source_sheet", "_source_cell"]].copy()
+    facts["_load_id"] = load_id
+    facts["_source_file_sha256"] = sha256
+    partitions = facts[["province_code", "reference_year"]].drop_duplicates()
+    con.register("partitions_frame", partitions)
+    con.register("facts_frame", facts)
+    try:
+        con.execute(
+            f"update {dataset.table} as f set _superseded_at = current_timestamp, _superseded_by = ?"
+            " from partitions_frame as p where f.province_code = p.province_code"
+            " and f.reference_year = p.reference_year and f._superseded_at is null",
+            [load_id],
+        )
+        con.execute(
+            f"insert into {dataset.table} by name"
+            " select *, current_timestamp as _loaded_at from facts_frame"
+        )
+    finally:
+        con.unregister("partitions_frame")
+        con.unregister("facts_frame")
+    return len(facts)
+
+
+def commit_load(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    sha256: str,
+    frames: dict[str, pd.DataFrame],
+    warnings: list[dict],
+    summary: dict,
+) -> int:
+    """Replace the partitions of every dataset in the file and close the ledger row, atomically."""
+    con.execute("begin transaction")
+    try:
+        loaded = sum(
+            replace_partitions(con, name, frame, load_id, sha256) for name, frame in frames.items()
+        )
+        ledger.record_problems(con, load_id, warnings)
+        ledger.finish_load(con, load_id, "loaded", rows_loaded=loaded, rows_rejected=0, **summary)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return loaded
+
+
+def reject_load(
+    con: duckdb.DuckDBPyConnection, load_id: int, problems: list[dict], error: str, summary: dict
+) -> None:
+    """Record a rejected file: its problems in quarantine and the reason in the ledger, atomically."""
+    con.execute("begin transaction")
+    try:
+        ledger.record_problems(con, load_id, problems)
+        rejected = sum(1 for p in problems if p.get("severity", "error") == "error")
+        ledger.finish_load(
+            con, load_id, "rejected", rows_loaded=0, rows_rejected=rejected, error=error, **summary
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

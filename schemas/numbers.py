@@ -17,9 +17,9 @@ __all__ = ["MISSING_CODES", "ParsedNumber", "infer_decimal", "parse_number", "ro
 
 MISSING_CODES: dict[str, str] = {
     "-": "nil",
-    "–": "nil",
-    "—": "nil",
-    "−": "nil",
+    "\u2013": "nil",  # en dash
+    "\u2014": "nil",  # em dash
+    "\u2212": "nil",  # minus sign
     "--": "nil",
     "..": "not_available",
     "...": "not_available",
@@ -51,7 +51,7 @@ class ParsedNumber:
     is_percent: bool = False
 
 
-class _NotANumber(ValueError):
+class _NotANumberError(ValueError):
     """Internal: the text has the shape of a number but breaks a rule (the detail says which)."""
 
 
@@ -110,11 +110,11 @@ def _lex(text: str) -> _Lexed | None:
 
 
 def _thousands(text: str, sep: str) -> str:
-    """Digits of an integer grouped by 3 with `sep` ('1.234.567'); _NotANumber otherwise."""
+    """Digits of an integer grouped by 3 with `sep` ('1.234.567'); _NotANumberError otherwise."""
     groups = text.split(sep)
     head_ok = _FIRST_GROUP.fullmatch(groups[0]) is not None
     if not head_ok or not all(_MIDDLE_GROUP.fullmatch(g) for g in groups[1:]):
-        raise _NotANumber(f"'{sep}' as thousands separator needs groups of 3 digits")
+        raise _NotANumberError(f"'{sep}' as thousands separator needs groups of 3 digits")
     return "".join(groups)
 
 
@@ -123,9 +123,9 @@ def _space_grouped(text: str) -> tuple[str, str]:
     groups = text.split(" ")
     head, middle, last = groups[0], groups[1:-1], _LAST_GROUP.fullmatch(groups[-1])
     if _FIRST_GROUP.fullmatch(head) is None or last is None:
-        raise _NotANumber("spaces as thousands separator need groups of 3 digits")
+        raise _NotANumberError("spaces as thousands separator need groups of 3 digits")
     if not all(_MIDDLE_GROUP.fullmatch(g) for g in middle):
-        raise _NotANumber("spaces as thousands separator need groups of 3 digits")
+        raise _NotANumberError("spaces as thousands separator need groups of 3 digits")
     return head + "".join(middle) + last["int"], last["frac"] or ""
 
 
@@ -133,10 +133,10 @@ def _both_separators(text: str) -> tuple[str, str]:
     """Integer and fraction digits when '.' and ',' both occur: the last one is the decimal."""
     decimal = "." if text.rfind(".") > text.rfind(",") else ","
     if text.count(decimal) > 1:
-        raise _NotANumber(f"'{decimal}' occurs more than once")
+        raise _NotANumberError(f"'{decimal}' occurs more than once")
     whole, frac = text.split(decimal)
     if not frac:
-        raise _NotANumber("nothing after the decimal separator")
+        raise _NotANumberError("nothing after the decimal separator")
     return _thousands(whole, "," if decimal == "." else "."), frac
 
 
@@ -149,7 +149,7 @@ def _one_separator(text: str, sep: str, decimal: str | None) -> tuple[str, str]:
     """Integer and fraction digits of a text with a single '.' or ','."""
     whole, frac = text.split(sep)
     if not frac:
-        raise _NotANumber("nothing after the separator")
+        raise _NotANumberError("nothing after the separator")
     as_decimal = sep == decimal if decimal is not None else not _is_ambiguous(whole, frac)
     if as_decimal:
         return whole, frac
@@ -212,7 +212,7 @@ def _from_text(raw: str, decimal: str | None) -> ParsedNumber:
         return _not_a_number(raw)
     try:
         whole, frac = _split_mantissa(lexed.mantissa, decimal)
-    except _NotANumber as exc:
+    except _NotANumberError as exc:
         return _not_a_number(raw, str(exc))
     value = float(f"{whole or '0'}.{frac or '0'}e{lexed.exponent}")
     if not math.isfinite(value):

@@ -1,9 +1,10 @@
-"""Text helpers for Vietnamese spreadsheet labels: cleaning, folding, units, footnotes, cell refs."""
+"""Text helpers for spreadsheet labels: cleaning, folding, units, footnotes, cell references."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 __all__ = [
     "UNIT_LINE",
@@ -85,7 +86,7 @@ def _loose(phrase: str) -> str:
     return "".join(_loose_char(ch) for ch in phrase)
 
 
-_SEP = r"[:：\-–—]"
+_SEP = "[:\uff1a\\-\u2013\u2014]"  # colon, full-width colon, hyphen, en and em dash
 UNIT_LINE: re.Pattern[str] = re.compile(
     r"(?<![^\W_])(?:(?:"
     + _loose("don vi tinh")
@@ -100,7 +101,10 @@ UNIT_LINE: re.Pattern[str] = re.compile(
 )
 
 _UNIT_WORDS = frozenset(
-    "đồng usd tấn % người lượt cái chiếc kg lít kwh mwh gwh kw mw m2 m3 m² m³ ha km vnd".split()
+    [
+        *["đồng", "usd", "tấn", "%", "người", "lượt", "cái", "chiếc", "kg", "lít", "ha", "km"],
+        *["kwh", "mwh", "gwh", "kw", "mw", "m2", "m3", "m\u00b2", "m\u00b3", "vnd"],
+    ]
 )
 _ASCII_UNIT_WORDS = frozenset(fold(word) for word in _UNIT_WORDS)
 _UNIT_SYMBOLS = ("$", "'000")
@@ -151,7 +155,7 @@ def split_unit(header: object) -> tuple[str, str | None]:
     if line is not None:
         unit = find_unit_line(text[line.start() :])
         if unit is not None:
-            return text[: line.start()].strip(" .,;:-–—(["), unit
+            return text[: line.start()].strip(" .,;:-\u2013\u2014(["), unit
     return text, None
 
 
@@ -232,5 +236,5 @@ def roman_to_int(text: str) -> int | None:
     if not numeral.isascii() or _ROMAN.fullmatch(numeral) is None:
         return None
     values = [_ROMAN_VALUES[ch] for ch in numeral]
-    total = sum(-v if v < nxt else v for v, nxt in zip(values, values[1:], strict=False))
+    total = sum(-v if v < nxt else v for v, nxt in pairwise(values))
     return total + values[-1]

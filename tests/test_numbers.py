@@ -102,8 +102,9 @@ def test_parse_number_percent(raw: str, expected: float) -> None:
     ("raw", "reason"),
     [
         ("-", "nil"),
-        ("–", "nil"),
-        ("—", "nil"),
+        ("\u2013", "nil"),  # en dash
+        ("\u2014", "nil"),  # em dash
+        ("\u2212", "nil"),  # minus sign
         ("..", "not_available"),
         ("...", "not_available"),
         ("…", "not_available"),
@@ -129,7 +130,7 @@ def test_parse_number_missing(raw: object, reason: str) -> None:
 
 def test_missing_codes_table() -> None:
     """The documented codes are all there."""
-    expected = {"-": "nil", "–": "nil", "—": "nil", "..": "not_available"}
+    expected = {"-": "nil", "\u2013": "nil", "\u2014": "nil", "..": "not_available"}
     expected |= {"...": "not_available", "…": "not_available", "na": "not_available"}
     expected |= {"n/a": "not_available", "x": "confidential", "": "blank"}
     assert expected.items() <= MISSING_CODES.items()
@@ -137,8 +138,10 @@ def test_missing_codes_table() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["abc", "1.23.4", "1,5.3", "1.234,5,6", "12 3", "5.", "(-5)", "1,2,3", "1 234.5 6", '"', "1e400"]
-    + ["12abc", "%", "()", "+", "--5", "1.234.567,", "Tỷ đồng", "0.618.000"],
+    [
+        *["abc", "1.23.4", "1,5.3", "1.234,5,6", "12 3", "5.", "(-5)", "1,2,3", "1 234.5 6"],
+        *['"', "1e400", "12abc", "%", "()", "+", "--5", "1.234.567,", "Tỷ đồng", "0.618.000"],
+    ],
 )
 def test_parse_number_errors(raw: str) -> None:
     """Non-numbers give an error that quotes the cell, never an exception."""
@@ -160,8 +163,13 @@ def test_parse_number_error_message_is_short() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [(5, 5.0), (-3, -3.0), (14075.000000000002, 14075.000000000002), (0.1, 0.1)]
-    + [(Decimal("1.5"), 1.5)],
+    [
+        (5, 5.0),
+        (-3, -3.0),
+        (14075.000000000002, 14075.000000000002),
+        (0.1, 0.1),
+        (Decimal("1.5"), 1.5),
+    ],
 )
 def test_parse_number_numeric_cells(raw: object, expected: float) -> None:
     """Numeric cells pass through as floats with full precision."""
@@ -275,7 +283,9 @@ def test_infer_then_parse(x: float, digits: int) -> None:
 def test_parse_number_never_raises_on_text(text: str) -> None:
     """Arbitrary text yields exactly one of a value, a missing reason or an error."""
     parsed = parse_number(text)
-    assert (parsed.value is not None) + (parsed.missing is not None) + (parsed.error is not None) == 1
+    assert (parsed.value is not None) + (parsed.missing is not None) + (
+        parsed.error is not None
+    ) == 1
     for decimal in (".", ","):
         parse_number(text, decimal)
     infer_decimal([text])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from dataclasses import dataclass
@@ -164,4 +165,5 @@ def record_problems(con: duckdb.DuckDBPyConnection, load_id: int, problems: list
             " message, message_vi from problems_frame"
         )
     finally:
-        con.unregister("problems_frame")
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("problems_frame")

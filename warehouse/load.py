@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 import pandas as pd
 
@@ -52,8 +54,16 @@ def replace_partitions(
     The caller holds the transaction: a load is all-or-nothing together with its ledger row.
     """
     dataset = DATASETS[dataset_name]
-    columns = [c for c in dataset.columns if not c.startswith("_")]
-    facts = frame[[*columns, "_source_sheet", "_source_cell"]].copy()
+    schema, table = dataset.table.split(".")
+    stored = {
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    }
+    columns = [c for c in dataset.columns if c in stored]
+    facts = frame[columns].copy()
     facts["_load_id"] = load_id
     facts["_source_file_sha256"] = sha256
     partitions = facts[["province_code", "reference_year"]].drop_duplicates()
@@ -71,8 +81,9 @@ def replace_partitions(
             " select *, current_timestamp as _loaded_at from facts_frame"
         )
     finally:
-        con.unregister("partitions_frame")
-        con.unregister("facts_frame")
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction must surface its own error
+            con.unregister("partitions_frame")
+            con.unregister("facts_frame")
     return len(facts)
 
 

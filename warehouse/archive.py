@@ -1,0 +1,95 @@
+"""The raw archive: every received file, copied untouched under its sha256 before anything reads it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.errors import DataError, TransientError
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt", ".tsv"}
+_SAFE_SUFFIX = re.compile(r"^\.[a-z0-9]{1,5}$")
+
+
+@dataclass(frozen=True)
+class ArchivedFile:
+    """A file in the archive: its hash, where the copy lies, and the name it was sent under."""
+
+    sha256: str
+    archive_path: Path
+    display_name: str
+    original_path: str
+    size_bytes: int
+
+
+def display_name(path: Path) -> str:
+    """The file name made safe to show and store: no control characters, no folders, bounded length."""
+    name = unicodedata.normalize("NFC", path.name)
+    name = "".join(ch if ch.isprintable() else "?" for ch in name)
+    name = name.replace("/", "_").replace("\\", "_")
+    return name if len(name) <= 120 else name[:80] + "…" + name[-39:]
+
+
+def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    """The file's sha256, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def wait_until_stable(path: Path, settle_s: float = 0.5, tries: int = 3) -> int:
+    """The file's size once it stops changing; TransientError while it is still being copied."""
+    size = path.stat().st_size
+    for _ in range(tries):
+        if time.time() - path.stat().st_mtime >= settle_s:
+            return size
+        time.sleep(settle_s)
+        new_size = path.stat().st_size
+        if new_size == size:
+            return size
+        size = new_size
+    raise TransientError("the file is still being written", file=path.name, hint="It will be retried.")
+
+
+def archive_file(path: Path, archive_root: Path) -> ArchivedFile:
+    """Copy a file into the archive under its hash (once); the original is left where it was."""
+    name = display_name(path)
+    if not path.is_file():
+        raise DataError("the file does not exist or is not a regular file", file=name)
+    size = wait_until_stable(path)
+    sha = sha256_of(path)
+    suffix = path.suffix.lower()
+    suffix = suffix if _SAFE_SUFFIX.match(suffix) else ".bin"
+    target = archive_root / sha[:2] / f"{sha}{suffix}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            shutil.copyfile(path, partial)
+            os.replace(partial, target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise TransientError(f"could not copy the file into the archive ({exc.strerror})", file=name) from exc
+    return ArchivedFile(sha, target, name, str(path), size)
+
+
+def find_inputs(paths: list[Path]) -> list[Path]:
+    """Spreadsheet files among the given files and folders (folders searched recursively, sorted)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES and not p.name.startswith((".", "~$"))
+            )
+        else:
+            found.append(path)
+    return found

@@ -47,9 +47,15 @@ def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None
     )
 
 
-def prepare_prefect_env(settings: Settings, env: dict[str, str] | None = None) -> None:
-    """Point Prefect at niengiam's home before Prefect is imported, unless the user chose otherwise."""
+def prepare_prefect_env(settings: Settings, env: dict[str, str] | None = None, debug: bool = False) -> None:
+    """Point Prefect at niengiam's home before Prefect is imported, unless the user chose otherwise.
+
+    Prefect's console handler is silenced (niengiam prints its own progress and summary); its logs
+    still reach the Prefect API, so the UI shows every failed task with its reason.
+    """
     env = os.environ if env is None else env  # type: ignore[assignment]
+    if not debug:
+        env.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     env.setdefault("PREFECT_HOME", str(settings.prefect_home))
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     env.setdefault("DO_NOT_TRACK", "1")

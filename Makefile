@@ -1,0 +1,32 @@
+# The README's two commands: `make demo` and `make test`. Both create .venv and install when needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+TEST_ENV := PREFECT_SERVER_ANALYTICS_ENABLED=false DO_NOT_TRACK=1 PREFECT_LOGGING_LEVEL=WARNING
+
+.PHONY: demo test test-fast lint install bench reliability clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/niengiam demo
+
+test: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check flows schemas warehouse niengiam tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf niengiam-home .pytest_cache .hypothesis

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd
@@ -94,8 +95,12 @@ def commit_load(
     frames: dict[str, pd.DataFrame],
     warnings: list[dict],
     summary: dict,
+    before_commit: Callable[[], None] | None = None,
 ) -> int:
-    """Replace the partitions of every dataset in the file and close the ledger row, atomically."""
+    """Replace the partitions of every dataset in the file and close the ledger row, atomically.
+
+    `before_commit` runs inside the open transaction (tests use it to kill a load mid-way).
+    """
     con.execute("begin transaction")
     try:
         loaded = sum(
@@ -103,6 +108,8 @@ def commit_load(
         )
         ledger.record_problems(con, load_id, warnings)
         ledger.finish_load(con, load_id, "loaded", rows_loaded=loaded, rows_rejected=0, **summary)
+        if before_commit is not None:
+            before_commit()
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -125,3 +132,16 @@ def reject_load(
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def years_present(con: duckdb.DuckDBPyConnection, reference_year: int) -> dict[str, int]:
+    """Current rows per dataset for one reference year (datasets without rows are absent)."""
+    counts = {}
+    for name, dataset in DATASETS.items():
+        row = con.execute(
+            f"select count(*) from {dataset.table} where reference_year = ? and _superseded_at is null",
+            [reference_year],
+        ).fetchone()
+        if row and row[0]:
+            counts[name] = int(row[0])
+    return counts

@@ -417,7 +417,7 @@ def ingest_paths(
     return load_batches(archiving, settings, province=province, years=years, progress=counter.report)
 
 
-def _flow_failure(label: str, exc: NiengiamError) -> State:
+def flow_failure(label: str, exc: NiengiamError) -> State:
     """A flow that could not start (lock, locked warehouse): Failed, saying why, as one outcome."""
     outcome = FileOutcome(label, "failed", message=str(exc))
     return Failed(data=[outcome], message=f"{label}: {exc}")
@@ -442,7 +442,7 @@ def ingest(
         with exclusive(settings, progress):
             outcomes = ingest_paths(paths, settings, province=province, years=years, progress=progress)
     except NiengiamError as exc:
-        return _flow_failure(label, exc)
+        return flow_failure(label, exc)
     return finish_state(outcomes)
 
 
@@ -465,7 +465,7 @@ def rerun(
             batches = [(batch, (batch, [])) for batch in _chunks(files, settings.batch_size)]
             outcomes += load_batches(batches, settings, province=province, retry_of=retry_of, progress=counter.report)
     except NiengiamError as exc:
-        return _flow_failure(label, exc)
+        return flow_failure(label, exc)
     return finish_state(outcomes)
 
 

@@ -267,7 +267,7 @@ limit ?
 _YEARS_MACRO = """
 create or replace temp macro years_of(spans) as flatten(list_transform(
     string_split(coalesce(spans, ''), ','),
-    s -> case when s = '' then []::integer[]
+    lambda s: case when s = '' then []::integer[]
               when contains(s, '-') then range(split_part(s, '-', 1)::integer, split_part(s, '-', 2)::integer + 1)
               else [s::integer] end))
 """

@@ -8,7 +8,7 @@ them, so the operator sees in the UI that the department's workbooks have not ar
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,6 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.ingest import FileOutcome, exclusive, finish_state, flow_failure, ingest_paths
 from flows.settings import Settings, load_settings
-from schemas.datasets import DATASETS
 from schemas.errors import NiengiamError, UsageError
 from warehouse import db, load
 from warehouse.archive import find_inputs
@@ -30,8 +29,8 @@ DEPLOYMENT_NAME = "yearly"
 
 
 def previous_year(timezone: str = DEFAULT_TIMEZONE, now: datetime | None = None) -> int:
-    """The previous calendar year, as it is in `timezone`."""
-    return (now or datetime.now(ZoneInfo(timezone))).year - 1
+    """The previous calendar year, as it is in `timezone` (now, unless `now` is given)."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(timezone)).year - 1
 
 
 def _yearly_run_name() -> str:
@@ -40,16 +39,23 @@ def _yearly_run_name() -> str:
 
 
 @task
-def count_year(settings: Settings, reference_year: int) -> dict[str, int]:
-    """Current rows per dataset for the reference year."""
+def check_year(settings: Settings, reference_year: int) -> dict[str, tuple[int, int]]:
+    """Per dataset: current rows for the reference year and for any year."""
     with db.reading(settings.database, settings.lock_timeout_s) as con:
-        return load.years_present(con, reference_year)
+        return load.year_coverage(con, reference_year)
 
 
-def year_state(reference_year: int, outcomes: list[FileOutcome], present: dict[str, int], inbox: Path) -> State:
-    """Failed when a file failed or a dataset has no figures for the year; Completed otherwise."""
-    missing = [name for name in DATASETS if name not in present]
-    have = ", ".join(f"{name} {rows} rows" for name, rows in present.items()) or "nothing"
+def year_state(
+    reference_year: int, outcomes: list[FileOutcome], coverage: dict[str, tuple[int, int]], inbox: Path
+) -> State:
+    """Failed when a file failed, or a dataset the warehouse holds has no figures for the year.
+
+    The datasets expected are those the warehouse already holds for some year (every dataset while it
+    is empty): a province that never sends one dataset is not reminded of it every year.
+    """
+    expected = [name for name, (_, ever) in coverage.items() if ever] or list(coverage)
+    missing = [name for name in expected if not coverage[name][0]]
+    have = ", ".join(f"{name} {rows} rows" for name, (rows, _) in coverage.items() if rows) or "nothing"
     state = finish_state(outcomes, note=f"; {reference_year}: {have}")
     if missing and state.is_completed():
         return Failed(data=outcomes, message=(
@@ -68,10 +74,10 @@ def yearly_ingest(reference_year: int | None = None, home: str | None = None, da
     try:
         with exclusive(settings, progress=True):
             outcomes = ingest_paths(files, settings) if files else []
-            present = count_year(settings, year)
+            coverage = check_year(settings, year)
     except NiengiamError as exc:
         return flow_failure(f"yearly-{year}", exc)
-    return year_state(year, outcomes, present, settings.inbox)
+    return year_state(year, outcomes, coverage, settings.inbox)
 
 
 def _schedule(cron: str, timezone: str) -> object:

@@ -134,14 +134,14 @@ def reject_load(
         raise
 
 
-def years_present(con: duckdb.DuckDBPyConnection, reference_year: int) -> dict[str, int]:
-    """Current rows per dataset for one reference year (datasets without rows are absent)."""
-    counts = {}
+def year_coverage(con: duckdb.DuckDBPyConnection, reference_year: int) -> dict[str, tuple[int, int]]:
+    """Per dataset: current rows for the reference year, and current rows for any year."""
+    coverage = {}
     for name, dataset in DATASETS.items():
         row = con.execute(
-            f"select count(*) from {dataset.table} where reference_year = ? and _superseded_at is null",
+            f"select count(*) filter (where reference_year = ?), count(*) from {dataset.table}"
+            " where _superseded_at is null",
             [reference_year],
         ).fetchone()
-        if row and row[0]:
-            counts[name] = int(row[0])
-    return counts
+        coverage[name] = (int(row[0]), int(row[1])) if row else (0, 0)
+    return coverage

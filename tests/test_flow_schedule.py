@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,7 @@ ALL_THERE = {"industrial_output": (16, 96), "trade": (14, 84), "awards": (7, 37)
 
 
 def test_the_default_year_is_last_year_in_vietnam() -> None:
-    new_year_in_hanoi = datetime(2025, 12, 31, 17, 30, tzinfo=timezone.utc)  # 00:30 on 1 January 2026 there
+    new_year_in_hanoi = datetime(2025, 12, 31, 17, 30, tzinfo=UTC)  # 00:30 on 1 January 2026 there
     assert previous_year("Asia/Ho_Chi_Minh", new_year_in_hanoi) == 2025
     assert previous_year("UTC", new_year_in_hanoi.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))) == 2024
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -185,17 +184,10 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, database: Path, snapshot: P
     holding the old snapshot keep reading it (their open file survives the rename); new readers
     get the new one.
     """
+    from warehouse.archive import copy_atomically
+
     con.execute("checkpoint")
-    snapshot.parent.mkdir(parents=True, exist_ok=True)
-    partial = snapshot.with_name(f".{snapshot.name}.{os.getpid()}.partial")
-    try:
-        shutil.copyfile(database, partial)
-        os.replace(partial, snapshot)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise TransientError(
-            f"could not refresh the readers' snapshot ({exc.strerror})", file=str(snapshot)
-        ) from exc
+    copy_atomically(database, snapshot, "refresh the readers' snapshot", str(snapshot))
     return snapshot
 
 

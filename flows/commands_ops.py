@@ -149,10 +149,11 @@ def serve(settings: Any, cron: str | None, timezone: str | None, name: str | Non
 
     Each run ingests the inbox, then checks that the reference year (parameter reference_year,
     default the previous calendar year) has figures in every dataset. Needs a running server
-    ('prefect server start --host 127.0.0.1 --port 4200'). Stop with Ctrl-C or SIGTERM: the schedule
-    is paused until serve runs again.
+    ('prefect server start --host 127.0.0.1 --port 4200', then
+    PREFECT_API_URL=http://127.0.0.1:4200/api). Stop with Ctrl-C or SIGTERM: the schedule is paused
+    until serve runs again.
 
-    Example: PREFECT_API_URL=http://127.0.0.1:4200/api niengiam serve
+    Example: niengiam serve --cron "0 8 15 1 *" --timezone Asia/Ho_Chi_Minh
     """
     import os
 
@@ -170,8 +171,10 @@ def serve(settings: Any, cron: str | None, timezone: str | None, name: str | Non
         " -p reference_year=YYYY\nStop with Ctrl-C.",
         err=True,
     )
-    schedule.serve_yearly(settings, cron, timezone, name)
-    click.echo("Stopped serving; the schedule is paused until 'niengiam serve' runs again.", err=True)
+    try:
+        schedule.serve_yearly(settings, cron, timezone, name)
+    finally:  # Prefect's runner may end a SIGTERM with SystemExit(0)
+        click.echo("Stopped serving; the schedule is paused until 'niengiam serve' runs again.", err=True)
 
 
 COMMANDS = [serve, backfill, rerun]

@@ -46,12 +46,18 @@ class Running:
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._stdout: list[str] = []
+        self._pumps = [
+            threading.Thread(target=self._pump, args=(self.process.stderr, self._queue.put), daemon=True),
+            threading.Thread(target=self._pump, args=(self.process.stdout, self._stdout.append), daemon=True),
+        ]
+        for pump in self._pumps:
+            pump.start()
 
-    def _pump(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self._queue.put(line)
+    @staticmethod
+    def _pump(stream, keep) -> None:
+        for line in stream:
+            keep(line)
 
     def wait_for(self, text: str, timeout: float = 120) -> str:
         """Block until a stderr line contains `text`; fail with what was seen otherwise."""
@@ -70,11 +76,12 @@ class Running:
 
     def finish(self, timeout: float = 180) -> tuple[int, str, str]:
         """Wait for the end; exit code, stdout and all of stderr."""
-        out, _ = self.process.communicate(timeout=timeout)
-        time.sleep(0.1)
+        self.process.wait(timeout=timeout)
+        for pump in self._pumps:  # every line, up to the end of both streams
+            pump.join(timeout=30)
         while not self._queue.empty():
             self.lines.append(self._queue.get())
-        return self.process.returncode, out, "".join(self.lines)
+        return self.process.returncode, "".join(self._stdout), "".join(self.lines)
 
 
 def copy_samples(sample_dir: Path, target: Path, pattern: str = "*") -> list[Path]:

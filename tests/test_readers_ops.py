@@ -75,17 +75,17 @@ def test_two_ingestions_started_at_once_never_interleave(sample_dir: Path, tmp_p
     copy_samples(sample_dir, tmp_path / "a", "phu-tho_201[01]_*.xlsx")
     copy_samples(sample_dir, tmp_path / "b", "phu-tho_201[23]_*.xlsx")
     slow = cli_env(harness_api_url(), NIENGIAM_TEST_PAUSE_BEFORE_COMMIT="2", NIENGIAM_BATCH_SIZE="2")
-    first = Running(["ingest", str(tmp_path / "a"), "--home", str(home)], slow)
-    first.wait_for("test hook: pausing")  # the first one is writing, for 5 × 2 s
-    second = Running(["ingest", str(tmp_path / "b"), "--home", str(home)], cli_env(harness_api_url()))
-    second.wait_for(f"waiting for another ingestion (pid {first.process.pid})")
+    a = Running(["ingest", str(tmp_path / "a"), "--home", str(home)], slow)
+    b = Running(["ingest", str(tmp_path / "b"), "--home", str(home)], slow)
+    (code_a, _, err_a), (code_b, _, err_b) = a.finish(), b.finish()
+    assert (code_a, code_b) == (0, 0), err_a + err_b
 
-    assert first.finish()[0] == 0
-    code, _, stderr = second.finish()
-    assert code == 0, stderr
+    waited = [f"waiting for another ingestion (pid {a.process.pid})" in err_b,
+              f"waiting for another ingestion (pid {b.process.pid})" in err_a]
+    assert sorted(waited) == [False, True]  # exactly one of them waited, for the other, by pid
     runs = query(home / "warehouse.duckdb", """
-        select flow_run_id, min(load_id), max(load_id), min(started_at), max(finished_at), count(*)
-        from meta.loads group by 1 order by 2""")
-    assert [r[-1] for r in runs] == [5, 6]  # 2010-2011 has one CSV among its files
-    (_, _, last_of_first, _, first_finished, _), (_, first_of_second, _, second_started, _, _) = runs
-    assert last_of_first < first_of_second and first_finished <= second_started
+        select min(load_id), max(load_id), min(started_at), max(finished_at), count(*)
+        from meta.loads group by flow_run_id order by 1""")
+    assert sorted(r[-1] for r in runs) == [5, 6]  # 2010-2011 has one CSV among its files
+    (_, last_of_first, _, first_finished, _), (first_of_second, _, second_started, _, _) = runs
+    assert last_of_first < first_of_second and first_finished <= second_started  # one after the other

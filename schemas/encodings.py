@@ -230,3 +230,12 @@ def decode_legacy(text: str) -> str:
     if encoding != "unicode":
         return _DECODERS[encoding](text)
     return unicodedata.normalize("NFC", _decode_words(text))
+
+
+def decode_legacy_bytes(raw: bytes) -> str:
+    """Text from a non-UTF file, per cell: Windows-1258, or TCVN3/VNI bytes, whichever spells Vietnamese."""
+    as_1258 = unicodedata.normalize("NFC", raw.decode("cp1258", errors="replace"))
+    if raw.isascii():
+        return as_1258
+    legacy = decode_legacy(raw.decode("cp1252", errors="replace"))
+    return legacy if _score(legacy) > _score(as_1258) else as_1258

@@ -276,6 +276,9 @@ def find_region(
     if not figures:
         return None
     title_lines, title_rows = _title(sheet, top, unit_cell)
+    if default_year is None:
+        years = re.findall(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)", " ".join(title_lines))
+        default_year = int(years[0]) if years else None
     region = Region(sheet, title_lines, title_rows, unit_cell, top, bottom, data_row, labels, figures)
     region.fragments = column_fragments(region, fill_right)
     region.headers = {

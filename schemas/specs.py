@@ -258,7 +258,10 @@ def parse_spec(text: str, path: str) -> LayoutSpec:
             fingerprints=_fingerprints(raw.get("fingerprint")),
             table_pattern=sheet.get("table_pattern"),
         )
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, IndexError) as exc:
+    except KeyError as exc:
+        raise DataError(f"the layout spec lacks the key {exc}", file=path,
+                        hint="Every spec needs id, version and dataset.") from exc
+    except (tomllib.TOMLDecodeError, TypeError, ValueError, IndexError) as exc:
         raise DataError(f"the layout spec is malformed: {exc}", file=path) from exc
     _check(spec, path)
     return spec

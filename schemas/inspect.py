@@ -34,8 +34,12 @@ def describe_sheet(sheet: Sheet, rows: int = 5) -> SheetReport:
     report = SheetReport(sheet.name, sheet.hidden, sheet.height, width, region)
     if region is not None:
         cols = region.label_cols + region.figure_cols
-        for row in range(region.data_start, min(sheet.height, region.data_start + rows)):
-            report.first_rows.append((row, [cell_text(sheet.value(row, c)) for c in cols]))
+        for row in range(region.data_start, sheet.height):
+            cells = [cell_text(sheet.value(row, c)) for c in cols]
+            if any(cells):
+                report.first_rows.append((row, cells))
+            if len(report.first_rows) >= rows:
+                break
     return report
 
 

@@ -155,8 +155,10 @@ def _read_sheet(book: calamine.CalamineWorkbook, meta: calamine.SheetMetadata) -
     rows = [_trim(list(row)) for row in sheet.iter_rows()]
     top, left = sheet.start if sheet.start else (0, 0)
     if left:
-        rows = [[None] * left + row for row in rows]
-    rows = [[] for _ in range(top)] + rows
+        rows = [[None] * left + row if row else row for row in rows]
+    end = sheet.end[0] + 1 if sheet.end else len(rows)
+    if len(rows) < end:  # rows counted from the first used row (older calamine), not from row 1
+        rows = [[] for _ in range(top)] + rows
     while rows and not rows[-1]:
         rows.pop()
     merges = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]

@@ -72,11 +72,18 @@ def _kind_of_text(text: str) -> str:
     return "number" if _NUMBERISH.match(stripped) else "text"
 
 
+def grid_frame(rows: list[list[object]], start: int) -> pd.DataFrame:
+    """Rows of cells as an object frame (short rows padded), indexed by 0-based sheet row."""
+    width = max((len(r) for r in rows), default=0)
+    padded = [r + [None] * (width - len(r)) if len(r) < width else r for r in rows]
+    frame = pd.DataFrame(padded, dtype=object) if rows else pd.DataFrame(dtype=object)
+    frame.index = np.arange(start, start + len(frame))
+    return frame
+
+
 def cell_kinds(sheet: Sheet, start: int = 0, stop: int | None = None) -> CellKinds:
     """Classify the cells of rows start..stop of a sheet, column by column."""
-    rows = sheet.rows[start:stop]
-    frame = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
-    frame.index = range(start, start + len(frame))
+    frame = grid_frame(sheet.rows[start:stop], start)
     kinds = pd.DataFrame({c: _kind_of_column(frame[c]) for c in frame.columns}, index=frame.index)
     return CellKinds(frame, kinds)
 
@@ -289,7 +296,4 @@ def find_region(
 
 def data_frame(region: Region) -> pd.DataFrame:
     """The cells of the data rows (object dtype), indexed by 0-based sheet row."""
-    rows = region.sheet.rows[region.data_start :]
-    frame = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
-    frame.index = np.arange(region.data_start, region.data_start + len(frame))
-    return frame
+    return grid_frame(region.sheet.rows[region.data_start :], region.data_start)

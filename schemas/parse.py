@@ -212,16 +212,16 @@ def _claims(spec: LayoutSpec, sheet: Sheet) -> Region | None:
     if not spec.sheet_pattern and sheet.hidden and not spec.hidden:
         return None
     region = _region_for(spec, sheet)
-    if spec.title_contains:
-        title = fold((region.title if region else "") + " " + sheet.name)
-        if not any(t in title for t in spec.title_contains):
-            return None
-    if region is None and spec.sheet_pattern:
-        raise UnknownLayoutError(
-            f"the sheet has no table of figures, but layout spec '{spec.id}' v{spec.version} names it",
-            sheet=sheet.name,
-            hint="Check that this is the right file, or change the spec's sheet name_pattern.",
-        )
+    if region is None:
+        if spec.sheet_pattern:
+            raise UnknownLayoutError(
+                f"the sheet has no table of figures, but layout spec '{spec.id}' v{spec.version} names it",
+                sheet=sheet.name,
+                hint="Check that this is the right file, or change the spec's sheet name_pattern.",
+            )
+        return None
+    if spec.title_contains and not any(t in fold(region.title + " " + sheet.name) for t in spec.title_contains):
+        return None
     return region
 
 

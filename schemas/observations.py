@@ -190,7 +190,7 @@ def _column_units(region: Region, header: Header, title: str, spec: LayoutSpec) 
     if header.unit:
         return header.unit
     if region.unit_cell:
-        parts = split_unit_cell(region.unit_cell[2])
+        parts = split_unit_cell(find_unit_line(region.unit_cell[2]) or region.unit_cell[2])
         if len(parts) > 1 and header.measure == "quantity":
             return parts[0]
         if parts:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -21,8 +22,8 @@ from schemas.layout import Region, find_region
 from schemas.numbers import ParsedNumber, infer_decimal, parse_number
 from schemas.observations import finish_units, observe, title_province
 from schemas.problems import Problem, problem
-from schemas.specs import FieldSpec, LayoutSpec
-from schemas.text import clean_text, col_letter, find_unit_line, fold, split_unit, strip_footnote
+from schemas.specs import FieldSpec, LayoutSpec, folded
+from schemas.text import clean_text, col_letter, find_unit_line, split_unit, strip_footnote
 
 HEADER_SEARCH_ROWS = 40
 YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
@@ -65,7 +66,7 @@ class HeaderMatch:
     def score(self) -> tuple[int, int, int, int]:
         """Ranking among candidate matches: complete first, then more roles, title match, short header."""
         roles = sum(len(c) for c in self.field_columns.values()) + len(self.measure_columns)
-        titled = int(any(t in fold(self.title + " " + self.sheet.name) for t in self.spec.title_contains))
+        titled = int(any(t in folded(self.title + " " + self.sheet.name) for t in self.spec.title_contains))
         return (int(self.complete), roles + 2 * titled, titled, -self.height)
 
 
@@ -92,10 +93,17 @@ class ParseContext:
 # --- header detection --------------------------------------------------------------------------
 
 
-def _header_keys(label: str, fragments: list[str]) -> set[str]:
+@lru_cache(maxsize=100_000)
+def _header_keys(label: str, fragments: tuple[str, ...]) -> frozenset[str]:
     texts = [label, *fragments]
     texts += [split_unit(t)[0] for t in texts] + [strip_footnote(t)[0] for t in texts]
-    return {fold(t) for t in texts if t}
+    return frozenset(folded(t) for t in texts if t)
+
+
+@lru_cache(maxsize=200_000)
+def _cleaned(value: object) -> str:
+    """clean_text of a cell, cached: header search looks at the same top cells many times."""
+    return clean_text(value)
 
 
 def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, list[str]]]:
@@ -105,7 +113,7 @@ def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, l
     for col in range(width):
         fragments: list[str] = []
         for r in range(row, row + height):
-            text = clean_text(sheet.merged_value(r, col))
+            text = _cleaned(sheet.merged_value(r, col))
             if text and (not fragments or fragments[-1] != text):
                 fragments.append(text)
         if fragments:
@@ -116,12 +124,11 @@ def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, l
 def _title_text(sheet: Sheet, header_row: int) -> str:
     lines = []
     for r in range(max(0, header_row - 12), header_row):
-        texts = [clean_text(c) for c in sheet.rows[r] if clean_text(c)]
-        lines.extend(texts)
+        lines.extend(t for t in map(_cleaned, sheet.rows[r]) if t)
     return " | ".join(lines)
 
 
-def _assign_fields(spec: LayoutSpec, keys: dict[int, set[str]]) -> tuple[dict[str, list[int]], set[int]]:
+def _assign_fields(spec: LayoutSpec, keys: dict[int, frozenset[str]]) -> tuple[dict[str, list[int]], set[int]]:
     used: set[int] = set()
     found: dict[str, list[int]] = {}
     for spec_field in [*spec.fields.values(), spec.unit]:
@@ -138,7 +145,7 @@ def _assign_fields(spec: LayoutSpec, keys: dict[int, set[str]]) -> tuple[dict[st
 def match_header(spec: LayoutSpec, sheet: Sheet, row: int, height: int) -> HeaderMatch:
     """Try the header band at `row` of `height` rows against a spec."""
     labelled = header_labels(sheet, row, height)
-    keys = {c: _header_keys(label, frags) for c, (label, frags) in labelled.items()}
+    keys = {c: _header_keys(label, tuple(frags)) for c, (label, frags) in labelled.items()}
     field_columns, used = _assign_fields(spec, keys)
     measures = []
     for col, (label, frags) in sorted(labelled.items()):
@@ -162,11 +169,33 @@ def match_header(spec: LayoutSpec, sheet: Sheet, row: int, height: int) -> Heade
     return HeaderMatch(spec, sheet, row, height, labels, field_columns, measures, title, missing)
 
 
+def _top_keys(sheet: Sheet) -> frozenset[str]:
+    """Matching keys of every cell in the rows where a header can be."""
+    keys: set[str] = set()
+    for row in sheet.rows[: HEADER_SEARCH_ROWS + 8]:
+        for text in map(_cleaned, row):
+            if text:
+                keys |= _header_keys(text, ())
+    return frozenset(keys)
+
+
+def _could_match(spec: LayoutSpec, keys: frozenset[str]) -> bool:
+    """Whether any header the spec knows (a field alias or a column of figures) is on the sheet at all."""
+    aliases = {a for f in [*spec.fields.values(), spec.unit] for group in f.folded_sources() for a in group}
+    aliases |= {folded(h) for m in spec.measures for h in m.headers}
+    if aliases & keys:
+        return True
+    patterns = [m.header_pattern for m in spec.measures if m.header_pattern]
+    return any(re.search(p, k) for p in patterns for k in keys)
+
+
 def find_header(spec: LayoutSpec, sheet: Sheet) -> HeaderMatch | None:
     """The best header band for a spec among the first rows of a sheet."""
+    if not _could_match(spec, _top_keys(sheet)):
+        return None
     best: HeaderMatch | None = None
     for row in range(min(sheet.height, HEADER_SEARCH_ROWS)):
-        if not any(clean_text(c) for c in sheet.rows[row]):
+        if not any(map(_cleaned, sheet.rows[row])):
             continue
         for height in range(1, spec.max_header_rows + 1):
             candidate = match_header(spec, sheet, row, height)
@@ -220,7 +249,7 @@ def _claims(spec: LayoutSpec, sheet: Sheet) -> Region | None:
                 hint="Check that this is the right file, or change the spec's sheet name_pattern.",
             )
         return None
-    if spec.title_contains and not any(t in fold(region.title + " " + sheet.name) for t in spec.title_contains):
+    if spec.title_contains and not any(t in folded(region.title + " " + sheet.name) for t in spec.title_contains):
         return None
     return region
 
@@ -280,7 +309,7 @@ def _renamed_sheets(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[str]:
             continue
         for sheet in book.sheets:
             top = " ".join(clean_text(c) for row in sheet.rows[:6] for c in row if clean_text(c))
-            if any(t in fold(top) for t in spec.title_contains) and not spec.names_sheet(sheet.name):
+            if any(t in folded(top) for t in spec.title_contains) and not spec.names_sheet(sheet.name):
                 out.append(
                     f"spec '{spec.id}' v{spec.version} reads sheets named like /{spec.sheet_pattern}/; sheet"
                     f" '{sheet.name}' has the title it expects ({top[:60]!r}): rename the sheet or the pattern"
@@ -291,10 +320,10 @@ def _renamed_sheets(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[str]:
 def _missing_details(best: HeaderMatch, found: list[str]) -> list[str]:
     """'expected …' and 'nearest header found for it: …' lines for each missing column."""
     details = [f"expected {what}" for what in best.missing]
-    folded_found = [fold(x) for x in found]
+    folded_found = [folded(x) for x in found]
     for what in best.missing:
         wanted = re.findall(r"\((.*)\)", what)
-        aliases = [fold(a) for a in wanted[0].split(" / ")] if wanted else []
+        aliases = [folded(a) for a in wanted[0].split(" / ")] if wanted else []
         close = [c for alias in aliases for c in difflib.get_close_matches(alias, folded_found, n=1, cutoff=0.5)]
         if close:
             original = found[folded_found.index(close[0])]
@@ -364,7 +393,7 @@ def _year_of(value: object) -> float:
 
 
 def _title_status(title: str) -> str | None:
-    folded = fold(title)
+    folded = folded(title)
     if re.search(r"\buoc\b", folded):
         return "estimate"
     if "so bo" in folded:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from schemas.errors import DataError
 from schemas.text import fold
+
+# fold() of the same header and title texts is asked for thousands of times while matching specs: cache it.
+folded = lru_cache(maxsize=200_000)(fold)
 
 SPEC_FORMAT_VERSION = 2  # the newest spec language this niengiam reads ('format' in a spec; 1 if absent)
 # Rows from which nothing below is data: copyright lines, sources and notes under a table (folded regexes).
@@ -32,7 +35,7 @@ class FieldSpec:
 
     def folded_sources(self) -> list[frozenset[str]]:
         """Each source's aliases as folded matching keys."""
-        return [frozenset(fold(a) for a in group) for group in self.sources]
+        return [frozenset(folded(a) for a in group) for group in self.sources]
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,11 @@ class MeasureSpec:
 
     def match(self, label: str, fragments: list[str]) -> dict[str, str] | None:
         """The dimensions implied when this header matches, or None."""
-        keys = {fold(label)} | {fold(f) for f in fragments}
-        if self.headers and keys & {fold(h) for h in self.headers}:
+        keys = {folded(label)} | {folded(f) for f in fragments}
+        if self.headers and keys & {folded(h) for h in self.headers}:
             return dict(self.sets)
         if self.header_pattern:
-            found = re.search(self.header_pattern, fold(label))
+            found = re.search(self.header_pattern, folded(label))
             if found:
                 groups = {k: v for k, v in found.groupdict().items() if v is not None}
                 return {**self.sets, **groups}
@@ -74,7 +77,7 @@ class RowsSpec:
 
     def code_index(self) -> dict[str, str]:
         """Folded label -> code, from the spec's own code list."""
-        return {fold(label): code for code, labels in self.codes.items() for label in (code, *labels)}
+        return {folded(label): code for code, labels in self.codes.items() for label in (code, *labels)}
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,7 @@ def parse_spec(text: str, path: str) -> LayoutSpec:
             version=int(raw["version"]),
             dataset=raw["dataset"],
             description=raw.get("description", ""),
-            title_contains=tuple(fold(t) for t in sheet.get("title_contains", [])),
+            title_contains=tuple(folded(t) for t in sheet.get("title_contains", [])),
             sheet_pattern=sheet.get("name_pattern"),
             max_header_rows=int(sheet.get("max_header_rows", 3 if int(raw.get("format", 1)) < 2 else 8)),
             fields={name: _field(name, f) for name, f in raw.get("fields", {}).items()},

@@ -151,9 +151,9 @@ def _compare(
     unit = 0 if integral else 10.0 ** -_decimals(pd.concat([totals[value], parts[value]]))
     out = []
     for row in merged.itertuples(index=False):
-        codes = tuple(sorted(getattr(row, "codes")))
+        codes = tuple(sorted(row.codes))
         complete = (h.parts is not None and set(codes) >= h.parts) or bool(h.residuals & set(codes))
-        total, summed, n = getattr(row, value), getattr(row, "parts"), getattr(row, "n")
+        total, summed, n = getattr(row, value), row.parts, row.n
         tolerance = unit * 0.5 * (n + 1) + 1e-9
         if complete and abs(total - summed) > tolerance:
             out.append(TotalFinding(int(row.index), "total_equals_parts", total, summed, codes))

@@ -222,8 +222,7 @@ def split_multiplier(unit: str) -> tuple[str, float]:
 
 
 _UNIT_WORDS = frozenset(
-    "dong usd vnd tan kg ta lit ha km m2 m3 kwh mwh gwh kw mw nguoi luot cai chiec con chai hop bo doi "
-    "tonnes tons litres persons number $ %".split()
+    ["dong", "usd", "vnd", "tan", "kg", "ta", "lit", "ha", "km", "m2", "m3", "kwh", "mwh", "gwh", "kw", "mw", "nguoi", "luot", "cai", "chiec", "con", "chai", "hop", "bo", "doi", "tonnes", "tons", "litres", "persons", "number", "$", "%"]
 )
 
 

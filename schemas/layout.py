@@ -6,6 +6,7 @@ Used by format-2 layout specs and by 'niengiam inspect'. Works column-wise on a 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,7 +56,7 @@ def _kind_of_column(column: pd.Series) -> pd.Series:
         values = pd.to_numeric(column.where(numeric), errors="coerce")
         years = values.between(1900, 2100) & (values % 1 == 0)
         kinds = kinds.mask(numeric & ~years, "number").mask(numeric & years, "year")
-    strings = types == str
+    strings = types.isin([str])
     if strings.any():
         distinct = column[strings].unique()
         mapping = {s: _kind_of_text(s) for s in distinct}
@@ -72,10 +73,10 @@ def _kind_of_text(text: str) -> str:
     return "number" if _NUMBERISH.match(stripped) else "text"
 
 
-def grid_frame(rows: list[list[object]], start: int) -> pd.DataFrame:
+def grid_frame(rows: Sequence[Sequence[object]], start: int) -> pd.DataFrame:
     """Rows of cells as an object frame (short rows padded), indexed by 0-based sheet row."""
     width = max((len(r) for r in rows), default=0)
-    padded = [r + [None] * (width - len(r)) if len(r) < width else r for r in rows]
+    padded = [[*r, *[None] * (width - len(r))] if len(r) < width else list(r) for r in rows]
     frame = pd.DataFrame(padded, dtype=object) if rows else pd.DataFrame(dtype=object)
     frame.index = np.arange(start, start + len(frame))
     return frame

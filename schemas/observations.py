@@ -42,7 +42,7 @@ class Observations:
 def _texts(frame: pd.DataFrame, col: int) -> tuple[pd.Series, pd.Series]:
     """(clean text, raw text) of one label column; each distinct value cleaned once."""
     raw = frame[col] if col in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-    raw = raw.where(raw.map(type) == str)
+    raw = raw.where(raw.map(type).isin([str]))
     distinct = raw.dropna().unique()
     cleaned = raw.map({v: clean_text(v) or None for v in distinct})
     return cleaned, raw
@@ -127,10 +127,10 @@ def _figures(frame: pd.DataFrame, col: int) -> tuple[pd.Series, pd.Series, pd.Se
     types = raw.map(type)
     numeric = types.isin([int, float])
     values = pd.to_numeric(raw.where(numeric), errors="coerce").astype("float64")
-    missing = pd.Series(np.where(raw.isna(), "blank", None), index=raw.index, dtype=object)
+    missing = pd.Series(None, index=raw.index, dtype=object).where(raw.notna(), "blank")
     errors = pd.Series(None, index=raw.index, dtype=object)
     percent = pd.Series(False, index=raw.index)
-    strings = types == str
+    strings = types.isin([str])
     if strings.any():
         texts = raw[strings]
         decimal = infer_decimal(texts.unique())

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -122,7 +122,7 @@ def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, l
 
 
 def _title_text(sheet: Sheet, header_row: int) -> str:
-    lines = []
+    lines: list[str] = []
     for r in range(max(0, header_row - 12), header_row):
         lines.extend(t for t in map(_cleaned, sheet.rows[r]) if t)
     return " | ".join(lines)
@@ -393,12 +393,12 @@ def _year_of(value: object) -> float:
 
 
 def _title_status(title: str) -> str | None:
-    folded = folded(title)
-    if re.search(r"\buoc\b", folded):
+    text = folded(title)
+    if re.search(r"\buoc\b", text):
         return "estimate"
-    if "so bo" in folded:
+    if "so bo" in text:
         return "preliminary"
-    if "chinh thuc" in folded:
+    if "chinh thuc" in text:
         return "final"
     return None
 
@@ -659,7 +659,7 @@ def _route(frame: pd.DataFrame, spec: LayoutSpec) -> list[tuple[str, pd.DataFram
         mask = pd.Series(True, index=remaining.index)
         for key, allowed in route.when.items():
             column = remaining[key] if key in remaining else pd.Series(None, index=remaining.index)
-            mask &= column.map(lambda v: _as_text(v) in allowed)
+            mask &= column.map(_as_text).isin(allowed)
         outputs.append((route.dataset, remaining[mask], route.sets))
         remaining = remaining[~mask]
     outputs.append((spec.dataset, remaining, {}))

@@ -143,7 +143,8 @@ class LayoutSpec:
 
     def names_sheet(self, name: str) -> bool:
         """Whether the spec's sheet pattern names this sheet."""
-        return bool(self.sheet_pattern) and re.search(self.sheet_pattern, name, re.IGNORECASE) is not None
+        pattern = self.sheet_pattern
+        return pattern is not None and re.search(pattern, name, re.IGNORECASE) is not None
 
     def fingerprint_for(self, sheet: str) -> Fingerprint | None:
         """The fingerprint recorded for this sheet (the first whose sheet pattern matches, or a general one)."""
@@ -274,7 +275,7 @@ def parse_spec(text: str, path: str) -> LayoutSpec:
 def builtin_specs() -> tuple[LayoutSpec, ...]:
     """The layout specs shipped with niengiam."""
     root = resources.files("schemas") / "layouts"
-    files = sorted(p for p in root.iterdir() if p.name.endswith(".toml"))
+    files = sorted((p for p in root.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
     return tuple(parse_spec(p.read_text(encoding="utf-8"), f"schemas/layouts/{p.name}") for p in files)
 
 

@@ -230,3 +230,67 @@ def _fmt(x: float) -> str:
     """Vietnamese number formatting for messages: 28.029,5."""
     text = f"{x:,.3f}".rstrip("0").rstrip(".")
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+# --- contracts of the datasets read by format-2 layout specs ----------------------------------------
+
+PERIOD_PATTERN = r"^(?:Y|FY|M(?:[1-9]|1[0-2])|Q[1-4]|M1-M(?:[1-9]|1[0-2]))$"
+BASES = ("same_period_previous_year", "previous_period", "plan", "other")
+AREA_PATTERN = r"^[A-Z]{2}$"  # a foreign area as an ISO 3166 alpha-2 code (e.g. AU), beside province codes
+
+
+class IndustrialProductionIndex(_Base):
+    """Grain: one index (%) per area, year, period, industry (VSIC) and comparison base."""
+
+    period: Series[str] = Code(str_matches=PERIOD_PATTERN)
+    industry_code: Series[str] = Code(str_matches=r"^(?:TOTAL|[A-U](?:\d{2})?)$")
+    base: Series[str] = Code(isin=BASES)
+    index_pct: Series[float] = Code(ge=0)
+    unit: Series[str] = Code(isin=["percent"])
+    industry_label: Series[str] = pa.Field(nullable=True)
+    period_label: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        unique = list(DATASETS["iip"].grain)
+
+
+class Indicators(pa.DataFrameModel):
+    """Grain: one figure per source, table, area, year, period, indicator, dimension path, measure and base."""
+
+    province_code: Series[str] = Code()
+    reference_year: Series[int] = Code()
+    source: Series[str] = Code()
+    table_id: Series[str] = Code()
+    indicator_code: Series[str] = Code()
+    dimension_path: Series[str] = pa.Field(nullable=True)
+    period: Series[str] = Code(str_matches=PERIOD_PATTERN)
+    measure: Series[str] = pa.Field(nullable=True)
+    base: Series[str] = pa.Field(nullable=True, isin=list(BASES))
+    value: Series[float] = pa.Field(nullable=True)
+    unit: Series[str] = pa.Field(nullable=True)
+    unit_multiplier: Series[float] = Code(gt=0)
+    missing_reason: Series[str] = pa.Field(nullable=True)
+    status: Series[str] = Code(isin=STATUSES)
+    _source_sheet: Series[str] = Lineage()
+    _source_cell: Series[str] = Lineage()
+
+    class Config:
+        coerce = True
+        strict = False
+        unique = list(DATASETS["indicators"].grain)
+
+    @pa.check("province_code", name="known_code:provinces")
+    def known_area(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "provinces") | s.str.fullmatch(AREA_PATTERN)
+
+    @pa.check("reference_year", name="year_range")
+    def year_in_range(cls, s: pd.Series) -> pd.Series:
+        return s.between(1900, dt.date.today().year + 1)
+
+    @pa.dataframe_check(name="value_or_reason")
+    def value_or_reason(cls, df: pd.DataFrame) -> pd.Series:
+        return df["value"].notna() | df["missing_reason"].notna()
+
+
+CONTRACTS["iip"] = IndustrialProductionIndex
+CONTRACTS["indicators"] = Indicators  # type: ignore[assignment]

@@ -151,12 +151,52 @@ def _compare(
     unit = 0 if integral else 10.0 ** -_decimals(pd.concat([totals[value], parts[value]]))
     out = []
     for row in merged.itertuples(index=False):
-        codes = tuple(sorted(getattr(row, "codes")))
+        codes = tuple(sorted(row.codes))
         complete = (h.parts is not None and set(codes) >= h.parts) or bool(h.residuals & set(codes))
-        total, summed, n = getattr(row, value), getattr(row, "parts"), getattr(row, "n")
+        total, summed, n = getattr(row, value), row.parts, row.n
         tolerance = unit * 0.5 * (n + 1) + 1e-9
         if complete and abs(total - summed) > tolerance:
             out.append(TotalFinding(int(row.index), "total_equals_parts", total, summed, codes))
         elif not complete and summed - total > tolerance:
             out.append(TotalFinding(int(row.index), "parts_within_total", total, summed, codes))
     return out
+
+
+# --- datasets read by format-2 layout specs (GSO data annexes, generic indicator tables) -------------
+
+
+@dataclass(frozen=True)
+class ObservationDataset(Dataset):
+    """A dataset that keeps attributes beside its grain and is replaced by its own partition keys."""
+
+    attributes: tuple[str, ...] = ()
+    partition_keys: tuple[str, ...] = ("province_code", "reference_year")
+    units_as_written: bool = False  # keep the unit as the table writes it ('Nghìn tấn', '$m'), not a code
+
+    @property
+    def columns(self) -> list[str]:
+        """Grain, value, unit, attributes, status and lineage."""
+        extra = [] if "unit" in (*self.dimensions, *self.attributes) else ["unit"]
+        return [*self.grain, self.value_column, *extra, *self.attributes, "status", *LINEAGE_COLUMNS]
+
+
+DATASETS["iip"] = ObservationDataset(
+    name="iip",
+    table="core.fct_iip",
+    dimensions=("period", "industry_code", "base"),
+    value_column="index_pct",
+    label_vi="Chỉ số sản xuất công nghiệp",
+    label_en="Industrial production index",
+    attributes=("industry_label", "period_label"),
+)
+DATASETS["indicators"] = ObservationDataset(
+    name="indicators",
+    table="core.fct_indicators",
+    dimensions=("source", "table_id", "indicator_code", "dimension_path", "period", "measure", "base"),
+    value_column="value",
+    label_vi="Chỉ tiêu thống kê (bảng chung)",
+    label_en="Statistical indicators (generic tables)",
+    attributes=("indicator_label", "period_label", "unit_base", "unit_multiplier", "missing_reason", "notes"),
+    partition_keys=("source", "table_id", "province_code", "reference_year"),
+    units_as_written=True,
+)

@@ -50,7 +50,7 @@ def replace_partitions(
     load_id: int,
     sha256: str,
 ) -> int:
-    """Supersede the current rows of every (province, year) the frame covers, then insert the frame.
+    """Supersede the current rows of every partition the frame covers (by default province × year), then insert.
 
     The caller holds the transaction: a load is all-or-nothing together with its ledger row.
     """
@@ -67,14 +67,15 @@ def replace_partitions(
     facts = frame[columns].copy()
     facts["_load_id"] = load_id
     facts["_source_file_sha256"] = sha256
-    partitions = facts[["province_code", "reference_year"]].drop_duplicates()
+    keys = list(getattr(dataset, "partition_keys", ("province_code", "reference_year")))
+    partitions = facts[keys].drop_duplicates()
+    matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
     con.register("partitions_frame", partitions)
     con.register("facts_frame", facts)
     try:
         con.execute(
             f"update {dataset.table} as f set _superseded_at = current_timestamp, _superseded_by = ?"
-            " from partitions_frame as p where f.province_code = p.province_code"
-            " and f.reference_year = p.reference_year and f._superseded_at is null",
+            f" from partitions_frame as p where {matching} and f._superseded_at is null",
             [load_id],
         )
         con.execute(

@@ -12,13 +12,14 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 
 from flows.settings import Settings
+from schemas.crosschecks import check_against_history
 from schemas.errors import DataError, NiengiamError, TransientError
 from schemas.grid import Workbook
 from schemas.parse import ParseContext
 from schemas.pipeline import ParsedFile, ValidatedFile, first_problems, parse_file, read_file, validate_file
 from schemas.problems import Problem, problem
 from schemas.specs import load_specs
-from warehouse import archive, db, ledger, load
+from warehouse import archive, db, history, ledger, load, quarantine
 
 
 @dataclass
@@ -150,6 +151,32 @@ def refresh_views(settings: Settings) -> None:
         db.rebuild_views(con)
 
 
+# --- checks against the warehouse: previous year, previous vintage, corrected rejections -----------
+
+
+@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
+def check_against_warehouse(validated: ValidatedFile, settings: Settings) -> ValidatedFile:
+    """Compare the figures with the previous year and the vintage they replace; add findings by status."""
+    with db.reading(settings.database, settings.lock_timeout_s) as con:
+        held = {name: history.previous_values(con, name, frame) for name, frame in validated.frames.items()}
+    return check_against_history(validated, held, settings.yoy_bound_pct)
+
+
+@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
+def link_correction(load_id: int, validated: ValidatedFile, settings: Settings) -> int | None:
+    """Link this load to the rejected load of the same file (name, dataset, province, years) it corrects."""
+    summary = validated.summary()
+    with db.writing(settings.database, settings.lock_timeout_s) as con:
+        return quarantine.link_correction(
+            con, load_id, summary["dataset"], summary["province_code"], summary["reference_years"]
+        )
+
+
+def _warnings(validated: ValidatedFile) -> dict[str, Any]:
+    shown = [f"warning: {p.where() + ': ' if p.where() else ''}{p.message}" for p in validated.warnings[:5]]
+    return {"message": f"{len(validated.warnings)} warning(s)" if validated.warnings else "", "problems": shown}
+
+
 # --- flow ----------------------------------------------------------------------------------------
 
 
@@ -177,6 +204,8 @@ def ingest_one(
         return FileOutcome(archived.display_name, "skipped", message=skipped or "")
     try:
         validated = validate_rows(parse_rows(read_cells(archived, settings), settings, province))
+        validated = check_against_warehouse(validated, settings)
+        link_correction(load_id, validated, settings)
         if validated.rejected:
             error = first_problems(validated.errors)
             reject_file(load_id, validated.errors + validated.warnings, error, validated.summary(), settings)
@@ -186,7 +215,7 @@ def ingest_one(
                 **_coverage(validated),
             )
         rows = load_partition(validated, load_id, archived.sha256, settings)
-        return FileOutcome(archived.display_name, "loaded", load_id, rows, **_coverage(validated))
+        return FileOutcome(archived.display_name, "loaded", load_id, rows, **_coverage(validated), **_warnings(validated))
     except DataError as exc:
         reject_file(load_id, [_error_problem(exc)], str(exc), {}, settings)
         return FileOutcome(archived.display_name, "rejected", load_id, message=str(exc), problems=[str(exc)])

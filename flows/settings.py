@@ -20,6 +20,7 @@ class Settings:
     prefect_home: Path
     max_file_mb: float = 200.0
     lock_timeout_s: float = 60.0
+    yoy_bound_pct: float = 50.0
 
     def with_database(self, database: Path | None) -> Settings:
         """A copy pointing at another warehouse file, when one is given."""
@@ -44,6 +45,7 @@ def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None
         prefect_home=path("NIENGIAM_PREFECT_HOME", root / "prefect"),
         max_file_mb=float(env.get("NIENGIAM_MAX_FILE_MB", "200")),
         lock_timeout_s=float(env.get("NIENGIAM_LOCK_TIMEOUT", "60")),
+        yoy_bound_pct=float(env.get("NIENGIAM_YOY_BOUND", "50")),
     )
 
 

@@ -80,8 +80,9 @@ def _reference_year_values(new: pd.DataFrame, old: pd.DataFrame, keys: list[str]
     """Previous-year values, from the file itself first and from the warehouse otherwise, moved to year + 1."""
     own = new[[*keys, YEAR, "value"]].assign(source="file")
     held = old[[*keys, YEAR, "value"]].assign(source="warehouse")
-    both = pd.concat([own, held], ignore_index=True).drop_duplicates([*keys, YEAR], keep="first")
-    return both.assign(**{YEAR: both[YEAR] + 1})
+    both = pd.concat([f for f in (own, held) if not f.empty] or [own], ignore_index=True)
+    both = both.drop_duplicates([*keys, YEAR], keep="first")
+    return both.assign(**{YEAR: both[YEAR].astype(int) + 1, "value": both["value"].astype(float)})
 
 
 def _changes(new: pd.DataFrame, reference: pd.DataFrame, keys: list[str], bound_pct: float) -> pd.DataFrame:

@@ -29,7 +29,7 @@ def quarantined_load(con: duckdb.DuckDBPyConnection, load_id: int) -> Quarantine
         [load_id],
     ).fetchone()
     if row is None:
-        raise UsageError(f"there is no load {load_id}", hint="See 'niengiam status --state rejected'.")
+        raise UsageError(f"there is no load {load_id};", hint="see 'niengiam status --state rejected'.")
     file_name, status, archive_path = row
     result = con.execute(
         "select sheet, cell, column_name as column, value, rule, severity, message, message_vi"

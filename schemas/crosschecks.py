@@ -16,6 +16,7 @@ import pandas as pd
 
 from schemas.datasets import DATASETS, Dataset, IndexRule, ShareRule, published_decimals
 from schemas.problems import Problem
+from schemas.provinces import carry_over_merger
 
 if TYPE_CHECKING:  # pipeline imports the contracts, which import this module
     from schemas.pipeline import ValidatedFile
@@ -77,11 +78,15 @@ def _what(dataset: Dataset, row: pd.Series, keys: list[str], lang: str) -> str:
 
 
 def _reference_year_values(new: pd.DataFrame, old: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Previous-year values, from the file itself first and from the warehouse otherwise, moved to year + 1."""
+    """Previous-year values, from the file itself first and from the warehouse otherwise, moved to year + 1
+    (and, across the 2025 merger, summed onto the merged provinces so that both years share boundaries)."""
     own = new[[*keys, YEAR, "value"]].assign(source="file")
     held = old[[*keys, YEAR, "value"]].assign(source="warehouse")
     both = pd.concat([f for f in (own, held) if not f.empty] or [own], ignore_index=True)
     both = both.drop_duplicates([*keys, YEAR], keep="first")
+    both = carry_over_merger(both.assign(value=both["value"].astype(float)), keys).assign(
+        source=lambda f: f["source"].fillna("warehouse")
+    )
     return both.assign(**{YEAR: both[YEAR].astype(int) + 1, "value": both["value"].astype(float)})
 
 

@@ -93,6 +93,36 @@ def new_code(code: str) -> str | None:
     return None
 
 
+def predecessors(code: str) -> list[str]:
+    """Codes of the provinces that formed a province on 2025-07-01 (empty when it was not formed then)."""
+    return sorted(pred for pred, succ in successors().items() if succ.code == code)
+
+
+def last_year_before_merger() -> int:
+    """The last reference year reported on the pre-merger map (2024)."""
+    return MERGER_DATE.year - 1
+
+
+def carry_over_merger(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Figures of the last pre-merger year summed into the province each became part of, so that they
+    compare with the next year's figures on the same boundaries. A merged province is given only when
+    every predecessor is present; other rows are returned as they are.
+    """
+    if frame.empty:
+        return frame
+    crossing = pd.to_numeric(frame["reference_year"], errors="coerce") == last_year_before_merger()
+    moving = frame[crossing & frame["province_code"].isin(list(successors()))]
+    if moving.empty:
+        return frame
+    moved = moving.assign(province_code=moving["province_code"].map(lambda c: successors()[c].code))
+    grouped = moved.groupby([*keys, "reference_year"], dropna=False, as_index=False)
+    summed = grouped.agg(value=("value", "sum"), reported=("value", "size"))
+    complete = summed["reported"] == summed["province_code"].map(lambda c: len(predecessors(c)))
+    extra = [c for c in frame.columns if c not in summed.columns]
+    summed = summed[complete].drop(columns="reported").assign(**{c: None for c in extra})
+    return pd.concat([frame[~frame.index.isin(moving.index)], summed[frame.columns]], ignore_index=True)
+
+
 def place_on_map(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     """Province codes of figures for 2025 on moved to the merged map; problems for provinces merged away."""
     if frame.empty or not {"province_code", "reference_year"} <= set(frame.columns):

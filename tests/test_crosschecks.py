@@ -88,6 +88,18 @@ def test_previous_year_in_the_file_wins_over_the_warehouse():
     assert [(p.rule, p.cell) for p in found] == [("revision_plausible", "F7")]
 
 
+def test_growth_across_the_2025_merger_compares_on_the_same_boundaries():
+    held = pd.concat(
+        [_output(2024, v).assign(province_code=c) for c, v in (("25", 100.0), ("26", 300.0), ("17", 50.0))],
+        ignore_index=True,
+    )
+    assert plausibility_findings(OUTPUT, _output(2025, 480.0), held, 50.0) == []  # +6,7 % on 100 + 300 + 50
+    found = plausibility_findings(OUTPUT, _output(2025, 900.0), held, 50.0)
+    assert [p.rule for p in found] == ["yoy_plausible"] and "(450 in the warehouse)" in found[0].message
+    without_one = held[held["province_code"] != "17"]
+    assert plausibility_findings(OUTPUT, _output(2025, 900.0), without_one, 50.0) == []
+
+
 def test_zero_previous_value_and_unusable_rows_are_skipped():
     assert plausibility_findings(OUTPUT, _output(2015, 10.0), _output(2014, 0.0), 50.0) == []
     assert plausibility_findings(OUTPUT, _output(2015, float("nan")), _output(2014, 10.0), 50.0) == []

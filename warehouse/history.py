@@ -8,10 +8,12 @@ import duckdb
 import pandas as pd
 
 from schemas.datasets import DATASETS
+from schemas.provinces import last_year_before_merger, predecessors
 
 
 def _partitions(frame: pd.DataFrame) -> pd.DataFrame:
-    """(province, year) of every figure in the frame, and of the year before (for growth)."""
+    """(province, year) of every figure in the frame, and of the year before (for growth); for a province
+    formed on 2025-07-01, its predecessors in 2024."""
     pairs = pd.DataFrame(
         {
             "province_code": frame["province_code"].astype("string"),
@@ -20,7 +22,12 @@ def _partitions(frame: pd.DataFrame) -> pd.DataFrame:
     ).dropna()
     pairs = pairs.assign(reference_year=pairs["reference_year"].round().astype("int64"))
     before = pairs.assign(reference_year=pairs["reference_year"] - 1)
-    return pd.concat([pairs, before], ignore_index=True).drop_duplicates()
+    merged = before[before["reference_year"] == last_year_before_merger()]
+    predecessors_before = pd.DataFrame(
+        [(pred, year) for code, year in merged.itertuples(index=False) for pred in predecessors(str(code))],
+        columns=["province_code", "reference_year"],
+    )
+    return pd.concat([pairs, before, predecessors_before], ignore_index=True).drop_duplicates()
 
 
 def previous_values(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,12 +9,13 @@ from collections import Counter
 import duckdb
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from schemas.catalogs import load_catalog
-from schemas.pipeline import parse_file, read_file, validate_file
 from schemas.parse import ParseContext
+from schemas.pipeline import parse_file, read_file, validate_file
 from schemas.provinces import MERGER_DATE, new_code, place_on_map, province_in_force, provinces, successors
 from schemas.specs import load_specs
 from tests.trust_helpers import query, run_ingest, write_output

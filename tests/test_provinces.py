@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-import duckdb
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given
@@ -18,8 +17,7 @@ from schemas.parse import ParseContext
 from schemas.pipeline import parse_file, read_file, validate_file
 from schemas.provinces import MERGER_DATE, new_code, place_on_map, province_in_force, provinces, successors
 from schemas.specs import load_specs
-from tests.trust_helpers import query, run_ingest, write_output
-from warehouse import db, load
+from tests.trust_helpers import memory_warehouse, query, run_ingest, write_output
 
 # DESIGN.md: the 23 merges of Resolution 202/2025/QH15 (new name <- predecessors).
 MERGES = {
@@ -118,11 +116,8 @@ def test_a_file_of_a_province_merged_away_is_rejected_and_a_renamed_one_moves(tm
 
 @pytest.fixture
 def con():
-    """An in-memory warehouse with the migrations, dimensions and views."""
-    connection = duckdb.connect()
-    db.migrate(connection)
-    load.refresh_dimensions(connection)
-    db.rebuild_views(connection)
+    """An in-memory warehouse (migrations, dimensions, views) per test."""
+    connection = memory_warehouse()
     yield connection
     connection.close()
 

@@ -3,7 +3,6 @@ reporting.rpt_targets_vs_actuals (growth, level and share targets; "no data" whe
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 import pytest
 
@@ -12,8 +11,7 @@ from schemas.contracts import validate
 from schemas.parse import ParseContext
 from schemas.pipeline import parse_file, read_file, validate_file
 from schemas.specs import load_specs
-from tests.trust_helpers import query, run_ingest, write_targets
-from warehouse import db, load
+from tests.trust_helpers import memory_warehouse, query, run_ingest, write_targets
 
 ARTICLE_PLAN = [
     ["Giá trị sản xuất công nghiệp tăng bình quân", 2016, 2020, 8, None, "%/năm"],
@@ -89,11 +87,8 @@ def test_targets_workbook_read_by_the_layout_spec(tmp_path):
 
 @pytest.fixture
 def con():
-    """An in-memory warehouse with the migrations, dimensions (and seed targets) and views."""
-    connection = duckdb.connect()
-    db.migrate(connection)
-    load.refresh_dimensions(connection)
-    db.rebuild_views(connection)
+    """An in-memory warehouse (migrations, dimensions, views) per test."""
+    connection = memory_warehouse()
     yield connection
     connection.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import duckdb
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -18,8 +17,7 @@ from schemas.parse import ParseContext
 from schemas.pipeline import parse_file, read_file, validate_file
 from schemas.specs import load_specs
 from schemas.units import conversion_factor, convert, to_canonical_units, units
-from tests.trust_helpers import output_table, query, run_ingest, write_output
-from warehouse import db, load
+from tests.trust_helpers import memory_warehouse, output_table, query, run_ingest, write_output
 
 
 @pytest.mark.parametrize(
@@ -106,10 +104,7 @@ def test_a_file_in_triệu_đồng_loads_converted_with_the_original_kept(prefec
 
 
 def test_dim_units_and_conversions_in_the_warehouse():
-    con = duckdb.connect()
-    db.migrate(con)
-    load.refresh_dimensions(con)
-    db.rebuild_views(con)
+    con = memory_warehouse()
     assert con.execute("select count(*) from core.dim_units").fetchall() == [(len(units()),)]
     assert con.execute("select reporting.convert_unit(28029500, 'mn_vnd', 'bn_vnd'),"
                        " reporting.convert_unit(1.313, 'bn_usd', 'mn_usd'),"

@@ -90,6 +90,17 @@ def run_ingest(settings: Any, paths: list[Path]) -> list[Any]:
     return state.result(raise_on_failure=False)
 
 
+def memory_warehouse() -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse with the migrations, the dimensions (and seed targets) and the views."""
+    from warehouse import db, load
+
+    con = duckdb.connect()
+    db.migrate(con)
+    load.refresh_dimensions(con)
+    db.rebuild_views(con)
+    return con
+
+
 def query(settings: Any, sql: str, params: list | None = None) -> list[tuple]:
     """Rows of a query on the test warehouse, read-only."""
     con = duckdb.connect(str(settings.database), read_only=True)

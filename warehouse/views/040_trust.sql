@@ -7,69 +7,34 @@ with industrial as (
     select
         'industrial_output' as dataset,
         'industrial_output_value' as indicator,
-        province_code,
-        reference_year,
         industry_code as dimension_1,
         ownership_code as dimension_2,
         price_basis || coalesce(' ' || base_year, '') as dimension_3,
         value_bn_vnd as value,
         'bn_vnd' as unit,
-        original_value,
-        original_unit,
-        status,
-        _load_id,
-        _loaded_at,
-        _superseded_at,
-        _superseded_by,
-        _source_file_sha256,
-        _source_sheet,
-        _source_cell
+        * exclude (industry_code, ownership_code, price_basis, base_year, value_bn_vnd)
     from core.fct_industrial_output
 ),
 trade as (
     select
         'trade' as dataset,
         flow_code || '_value' as indicator,
-        province_code,
-        reference_year,
         flow_code as dimension_1,
         product_group_code as dimension_2,
         null::varchar as dimension_3,
-        value,
-        unit,
-        original_value,
-        original_unit,
-        status,
-        _load_id,
-        _loaded_at,
-        _superseded_at,
-        _superseded_by,
-        _source_file_sha256,
-        _source_sheet,
-        _source_cell
+        * exclude (flow_code, product_group_code)
     from core.fct_trade
 ),
 awards as (
     select
         'awards' as dataset,
         'award_count' as indicator,
-        province_code,
-        reference_year,
         award_code as dimension_1,
         recipient_kind as dimension_2,
         null::varchar as dimension_3,
         award_count::double as value,
         'count' as unit,
-        original_value,
-        original_unit,
-        status,
-        _load_id,
-        _loaded_at,
-        _superseded_at,
-        _superseded_by,
-        _source_file_sha256,
-        _source_sheet,
-        _source_cell
+        * exclude (award_code, recipient_kind, award_count)
     from core.fct_awards
 ),
 unioned as (

@@ -196,7 +196,7 @@ def validate(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list
     """
     dataset = DATASETS[dataset_name]
     contract = CONTRACTS[dataset_name]
-    frame, problems = place_on_map(to_canonical_units(dataset, frame))
+    frame, problems = place_on_map(to_canonical_units(dataset, frame), dataset.boundary_year)
     problems += share_findings(dataset, frame)
     try:
         return contract.validate(frame, lazy=True), problems

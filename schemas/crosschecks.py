@@ -46,10 +46,9 @@ def _finding(rule: str, row: pd.Series, severity: str, en: str, vi: str, column:
 
 
 def _key_text(column: pd.Series) -> pd.Series:
-    """A key column as text, so that 2010, 2010.0 and '2010' (and missing values) join alike."""
-    numbers = pd.to_numeric(column, errors="coerce")
-    if column.notna().sum() and numbers.notna().sum() == column.notna().sum():
-        return numbers.round().astype("Int64").astype("string").fillna("")
+    """A key column as text, so that 2010 and 2010.0 (and missing values) join alike; codes stay as written."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column.round().astype("Int64").astype("string").fillna("")
     return column.astype("string").fillna("")
 
 

@@ -68,6 +68,7 @@ class Dataset:
     shares: tuple[ShareRule, ...] = ()
     indices: tuple[IndexRule, ...] = ()
     plausibility: bool = False
+    boundary_year: str = "reference_year"
 
     @property
     def grain(self) -> list[str]:
@@ -134,6 +135,7 @@ DATASETS: dict[str, Dataset] = {
         label_vi="Chỉ tiêu kế hoạch",
         label_en="Plan targets",
         units=UnitRule(by="indicator_code", catalog="indicators"),
+        boundary_year="plan_start_year",
     ),
 }
 

@@ -123,27 +123,33 @@ def carry_over_merger(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.concat([frame[~frame.index.isin(moving.index)], summed[frame.columns]], ignore_index=True)
 
 
-def place_on_map(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """Province codes of figures for 2025 on moved to the merged map; problems for provinces merged away."""
-    if frame.empty or not {"province_code", "reference_year"} <= set(frame.columns):
+def place_on_map(frame: pd.DataFrame, year_column: str = "reference_year") -> tuple[pd.DataFrame, list[Problem]]:
+    """Province codes of figures for 2025 on moved to the merged map; problems for provinces merged away.
+
+    `year_column` names the year whose boundaries apply (a plan's targets belong to the province that
+    set them, in the plan's first year).
+    """
+    if frame.empty or not {"province_code", year_column} <= set(frame.columns):
         return frame, []
-    years = pd.to_numeric(frame["reference_year"], errors="coerce")
+    years = pd.to_numeric(frame[year_column], errors="coerce")
     after = years.notna() & (years >= MERGER_DATE.year) & frame["province_code"].notna()
     if not after.any():
         return frame, []
     codes = frame["province_code"].astype(object)
     moved = {code: new_code(str(code)) for code in codes[after].unique()}
     placed = codes.where(~after, codes.map(lambda c: moved.get(c) or c))
-    problems = [_merged_away(frame, str(code), after) for code, target in moved.items() if target is None]
+    problems = [
+        _merged_away(frame, str(code), after, year_column) for code, target in moved.items() if target is None
+    ]
     return frame.assign(province_code=placed), problems
 
 
-def _merged_away(frame: pd.DataFrame, code: str, after: pd.Series) -> Problem:
+def _merged_away(frame: pd.DataFrame, code: str, after: pd.Series, year_column: str) -> Problem:
     rows = frame[after & (frame["province_code"] == code)]
     first = rows.iloc[0]
     old, successor = _pre_merger(code), successors()[code]
     name = old.name_vi if old else code
-    year = int(pd.to_numeric(rows["reference_year"]).min())
+    year = int(pd.to_numeric(rows[year_column]).min())
     cell = first.get("_cell_province_code")
     return Problem(
         rule="province_in_force",

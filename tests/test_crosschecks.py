@@ -100,6 +100,12 @@ def test_growth_across_the_2025_merger_compares_on_the_same_boundaries():
     assert plausibility_findings(OUTPUT, _output(2025, 900.0), without_one, 50.0) == []
 
 
+def test_codes_are_matched_as_written():
+    held = pd.concat([_output(2014, 100.0).assign(province_code=c) for c in ("01", "VN")], ignore_index=True)
+    found = plausibility_findings(OUTPUT, _output(2015, 200.0).assign(province_code="01"), held, 50.0)
+    assert [p.rule for p in found] == ["yoy_plausible"]
+
+
 def test_zero_previous_value_and_unusable_rows_are_skipped():
     assert plausibility_findings(OUTPUT, _output(2015, 10.0), _output(2014, 0.0), 50.0) == []
     assert plausibility_findings(OUTPUT, _output(2015, float("nan")), _output(2014, 10.0), 50.0) == []

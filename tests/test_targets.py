@@ -60,6 +60,14 @@ def test_contract_refuses_inconsistent_targets(change, rule):
     assert rule in {p.rule for p in problems}
 
 
+def test_targets_belong_to_the_province_that_set_them():
+    old_plan = _seed_frame().assign(province_code="26", plan_start_year=2021, reference_year=2025)
+    checked, problems = validate("targets", old_plan)
+    assert problems == [] and set(checked["province_code"]) == {"26"}
+    _, problems = validate("targets", old_plan.assign(plan_start_year=2026, reference_year=2030))
+    assert {p.rule for p in problems} == {"province_in_force"}
+
+
 def test_lower_bound_above_upper_bound_is_refused():
     frame = _seed_frame()
     frame.loc[frame["bound"] == "upper", "target_value"] = 10.0
@@ -157,6 +165,18 @@ def test_plan_under_way_is_on_track_off_track_or_not_yet(con):
     status = con.execute("select actual_status, actual_obs_status from reporting.rpt_targets_vs_actuals"
                          " where indicator_code = 'industrial_output_growth'").fetchall()
     assert status == [("estimate", "E")]
+
+
+def test_a_plan_crossing_the_2025_merger_uses_only_years_on_its_own_boundaries(con):
+    _insert(con, "core.fct_targets", [
+        {"province_code": "25", "reference_year": 2025, "plan_start_year": 2021, "indicator_code": "export_value",
+         "bound": "lower", "target_value": 2000.0, "unit": "mn_usd"},
+    ])
+    _insert(con, "core.fct_trade", [_trade("export", 2023, 1800.0), _trade("export", 2024, 1900.0),
+                                   _trade("export", 2025, 5000.0)])
+    rows = con.execute("select actual_value, actual_year, is_partial, assessment from reporting.rpt_targets_vs_actuals"
+                       " where plan_start_year = 2021").fetchall()
+    assert rows == [(1900.0, 2024, True, "not_yet")]
 
 
 def test_loaded_targets_replace_the_seed_for_their_plan(con):

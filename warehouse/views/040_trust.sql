@@ -308,7 +308,8 @@ select * from final;
 
 -- Each plan target beside the actual: average yearly growth (cagr) from the year before the plan to the
 -- latest year with data, or the latest level or share. Growth uses constant prices where they exist.
--- Actuals are read on the boundaries of the province the target was set for; "no_data" when none exist.
+-- Actuals are read on the boundaries of the province that set the target (as it was in the plan's first
+-- year): years on other boundaries (after the 2025 merger) do not count; "no_data" when none exist.
 create or replace view reporting.rpt_targets_vs_actuals as
 with targets as (
     select
@@ -363,7 +364,7 @@ plans as (
     join core.dim_indicators as i using (indicator_code)
     left join provinces as p
         on p.province_code = t.province_code
-        and make_date(t.plan_end_year, 12, 31)
+        and make_date(t.plan_start_year, 12, 31)
             between coalesce(p.valid_from, date '0001-01-01') and coalesce(p.valid_to, date '9999-12-31')
 ),
 per_basis as (

@@ -137,7 +137,7 @@ def place_on_map(frame: pd.DataFrame, year_column: str = "reference_year") -> tu
         return frame, []
     codes = frame["province_code"].astype(object)
     moved = {code: new_code(str(code)) for code in codes[after].unique()}
-    placed = codes.where(~after, codes.map(lambda c: moved.get(c) or c))
+    placed = codes.where(~after, codes.replace({old: new for old, new in moved.items() if new}))
     problems = [
         _merged_away(frame, str(code), after, year_column) for code, target in moved.items() if target is None
     ]

@@ -74,6 +74,17 @@ def test_annotated_copy_keeps_values_and_marks_bad_cells(tmp_path):
     assert book[SUMMARY_SHEET]["C5"].hyperlink.location == "'Data'!B2"
 
 
+def test_a_csv_file_is_annotated_as_a_workbook(tmp_path):
+    original = samples.write_csv(samples.trade_table(2010), tmp_path / "phu-tho_2010_thuong-mai.csv")
+    book = read_workbook(original)
+    sheet = book.sheets[0].name
+    problem = {**PROBLEMS[0], "sheet": sheet, "cell": "F8"}
+    annotated = write_annotated(book, [problem], tmp_path / "phu-tho_2010_thuong-mai.xlsx")
+    ws = openpyxl.load_workbook(annotated)[sheet_title(sheet)]
+    assert ws["F8"].comment is not None and ws["F8"].value == book.sheets[0].rows[7][5]
+    assert ws["A4"].value == book.sheets[0].rows[3][0]
+
+
 def test_annotated_copy_of_a_sample_parses_to_the_same_figures(tmp_path):
     original = samples.write_xlsx(samples.awards_table(2013), tmp_path / "original" / "awards.xlsx")
     annotated = write_annotated(read_workbook(original), PROBLEMS, tmp_path / "annotated" / "awards.xlsx")
@@ -164,3 +175,10 @@ def test_corrected_file_is_linked_to_the_rejected_load(rejected):
     total = query(settings, "select value_bn_vnd from core.fct_industrial_output_current where reference_year = 2014"
                   " and industry_code = 'TOTAL' and ownership_code = 'TOTAL' and price_basis = 'current'")
     assert total == [(28029.5,)]
+
+
+@pytest.mark.parametrize("args", [["quarantine"], ["quarantine", "export"], ["quarantine", "show"]])
+def test_help_ends_with_an_example(args):
+    result = _cli(*args, "--help")
+    assert result.exit_code == 0
+    assert "Example: niengiam quarantine" in result.output

@@ -55,9 +55,9 @@ def main() -> None:
 
 def _register() -> None:
     """Attach the commands of each area (kept in their own modules) to the group."""
-    from flows import commands_ingest, commands_inspect, commands_ops, commands_query
+    from flows import commands_ingest, commands_inspect, commands_ops, commands_quarantine, commands_query
 
-    for module in (commands_ingest, commands_query, commands_ops, commands_inspect):
+    for module in (commands_ingest, commands_query, commands_ops, commands_inspect, commands_quarantine):
         for command in module.COMMANDS:
             main.add_command(command)
 

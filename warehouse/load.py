@@ -12,7 +12,8 @@ from schemas.catalogs import load_catalog
 from schemas.datasets import DATASETS
 from warehouse import ledger
 
-DIMENSIONS = {
+# table -> (catalogue or catalogues in schemas/catalogs/, columns); refreshed on every run.
+DIMENSIONS: dict[str, tuple[str | tuple[str, ...], list[str]]] = {
     "core.dim_industries": ("industries", ["industry_code", "name_vi", "name_en", "parent_code"]),
     "core.dim_ownership": ("ownership", ["ownership_code", "name_vi", "name_en"]),
     "core.dim_trade_flows": ("trade_flows", ["flow_code", "name_vi", "name_en"]),
@@ -21,8 +22,26 @@ DIMENSIONS = {
         "awards",
         ["award_code", "official_code", "award_name_vi", "award_name_en", "award_level"],
     ),
-    "core.dim_provinces": ("provinces", ["province_code", "name_vi", "name_en"]),
+    "core.dim_provinces": (
+        ("provinces", "provinces_2025"),
+        ["province_code", "name_vi", "name_en", "valid_from", "valid_to"],
+    ),
+    "core.province_crosswalk": (
+        "province_crosswalk",
+        ["predecessor_code", "predecessor_name_vi", "successor_code", "successor_name_vi", "effective_from",
+         "legal_basis"],
+    ),
     "core.dim_status": ("status", ["status", "sdmx_code", "name_vi", "name_en"]),
+    "core.dim_units": ("units", ["unit", "name_vi", "name_en", "quantity", "factor", "is_additive"]),
+    "core.dim_indicators": (
+        "indicators",
+        ["indicator_code", "name_vi", "name_en", "unit", "measure_kind", "based_on"],
+    ),
+    "core.seed_targets": (
+        "targets",
+        ["province_code", "plan_start_year", "reference_year", "indicator_code", "bound", "target_value", "unit",
+         "source_note"],
+    ),
 }
 
 
@@ -30,8 +49,9 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Replace every dimension table with the shipped catalogues, in one transaction."""
     con.execute("begin transaction")
     try:
-        for table, (catalog, columns) in DIMENSIONS.items():
-            rows = [[row.get(c) or None for c in columns] for row in load_catalog(catalog).rows]
+        for table, (catalogs, columns) in DIMENSIONS.items():
+            names = (catalogs,) if isinstance(catalogs, str) else catalogs
+            rows = [[row.get(c) or None for c in columns] for name in names for row in load_catalog(name).rows]
             con.execute(f"delete from {table}")
             con.executemany(
                 f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",

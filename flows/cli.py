@@ -62,7 +62,10 @@ def _register() -> None:
             main.add_command(command)
 
 
-_register()
-
 if __name__ == "__main__":
-    main()
+    # Run as `python -m flows.cli`: use the importable module so the command modules share its group.
+    from flows.cli import main as cli_main
+
+    cli_main()
+else:
+    _register()

@@ -55,9 +55,9 @@ def main() -> None:
 
 def _register() -> None:
     """Attach the commands of each area (kept in their own modules) to the group."""
-    from flows import commands_ingest, commands_query
+    from flows import commands_ingest, commands_query, commands_report
 
-    for module in (commands_ingest, commands_query):
+    for module in (commands_ingest, commands_query, commands_report):
         for command in module.COMMANDS:
             main.add_command(command)
 

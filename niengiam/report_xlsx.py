@@ -62,6 +62,12 @@ def sheet_name(title: str, taken: set[str]) -> str:
     return name
 
 
+def _sheet_title(table: Table, lang: str) -> str:
+    key = f"sheet_{table.key}"
+    short = text(key, lang)
+    return table.title if short == key else short
+
+
 def _excel_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
@@ -104,8 +110,9 @@ def write_table_sheet(book: xlsxwriter.Workbook, fmt: _Formats, table: Table, na
         ws.write_string(1, 0, text("unit_line", lang, unit=table.unit), fmt.muted)
     for col, column in enumerate(table.columns):
         ws.write_string(first, col, column.title, fmt.header)
+    has_status = any(c.kind == "status" for c in table.columns)
     for r, row in enumerate(table.rows, start=first + 1):
-        final = row.get("status") in (None, "final")
+        final = not has_status or row.get("status") in (None, "final")
         for col, column in enumerate(table.columns):
             _write_cell(ws, r, col, column, row.get(column.key), fmt, lang, final)
     for col, width in enumerate(_widths(table, lang)):
@@ -122,7 +129,7 @@ def write_tables(path: Path, tables: list[Table], lang: str = "vi") -> Path:
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     fmt, taken = _Formats(book), set()
     for table in tables:
-        write_table_sheet(book, fmt, table, sheet_name(table.title, taken), lang)
+        write_table_sheet(book, fmt, table, sheet_name(_sheet_title(table, lang), taken), lang)
     book.close()
     return path
 
@@ -165,7 +172,7 @@ def write_report_workbook(path: Path, report: Report) -> Path:
     fmt, taken = _Formats(book), set()
     tables = [t for s in report.sections for t in s.tables] + [report.sources, report.revisions]
     for table in tables:
-        write_table_sheet(book, fmt, table, sheet_name(text(f"sheet_{table.key}", report.lang), taken), report.lang)
+        write_table_sheet(book, fmt, table, sheet_name(_sheet_title(table, report.lang), taken), report.lang)
     _write_notes(book, fmt, report, sheet_name(text("sheet_notes", report.lang), taken))
     book.close()
     return path

@@ -88,12 +88,7 @@ class RefusedStatement(UsageError):
 
 def open_query_connection(database: Path, timeout_s: float = READ_TIMEOUT_S) -> duckdb.DuckDBPyConnection:
     """A read-only connection that cannot reach files, extensions or settings outside the warehouse."""
-    con = open_database(database, read_only=True, timeout_s=timeout_s)  # waits out a writer's lock
-    con.close()
-    try:
-        return duckdb.connect(str(database), read_only=True, config=QUERY_CONFIG)
-    except duckdb.IOException:
-        return open_query_connection(database, timeout_s)
+    return open_database(database, read_only=True, timeout_s=timeout_s, config=QUERY_CONFIG)
 
 
 # --- the statement classifier ------------------------------------------------------------------------
@@ -137,13 +132,27 @@ def refusal(con: duckdb.DuckDBPyConnection, statement: duckdb.Statement) -> str 
             kind = "COPY_DATABASE"
     if kind == "MULTI" and re.match(r"(un)?pivot\b", sql, re.IGNORECASE):
         return None  # PIVOT without an IN list: a query DuckDB runs as a few internal statements
-    what = REFUSED_KINDS.get(kind, "is not a query")
-    return f"{kind.replace('_', ' ')} statement refused: it {what}, and niengiam sql only reads the warehouse"
+    return f"{_statement_name(sql, kind)} statement refused: it {_what(sql, kind)}, and niengiam sql only reads the warehouse"
+
+
+def _statement_name(sql: str, kind: str) -> str:
+    """The statement as the user wrote it (INSTALL, PRAGMA, CHECKPOINT…), or DuckDB's type name."""
+    words = sql.split()
+    if kind == "UNKNOWN":
+        return " ".join(words[:2]).upper()
+    first = words[0].upper() if words else kind
+    return first if first.isalpha() and first != "WITH" else kind.replace("_", " ")
+
+
+def _what(sql: str, kind: str) -> str:
+    if kind == "CALL" and sql.split()[0].lower() in ("checkpoint", "force"):
+        return REFUSED_KINDS["VACUUM"]
+    return REFUSED_KINDS.get(kind, "is not a query")
 
 
 def _select_refusal(con: duckdb.DuckDBPyConnection, sql: str) -> str | None:
-    serialized = con.execute("select json_serialize_sql(?)", [sql]).fetchone()
-    tree = json.loads(serialized[0]) if serialized else {}
+    serialized = con.execute("select json_serialize_sql(?)", [sql]).fetchall()
+    tree = json.loads(serialized[0][0]) if serialized else {}
     if tree.get("error"):
         return None  # the connection's own limits still apply
     for node in _nodes(tree):
@@ -218,7 +227,7 @@ def run_arrow(database: Path, query: str, timeout_s: float = READ_TIMEOUT_S) -> 
     con = open_query_connection(database, timeout_s)
     try:
         check_statements(con, statements)
-        return con.execute(statements[0].query).to_arrow_table()
+        return con.sql(statements[0].query).to_arrow_table()
     except duckdb.Error as exc:
         raise UsageError(f"the query failed: {_first_line(exc)}") from exc
     finally:
@@ -306,7 +315,7 @@ def submission_cells(database: Path, timeout_s: float = READ_TIMEOUT_S) -> list[
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
     except duckdb.CatalogException as exc:
-        raise UsageError("the warehouse has no submissions view yet", hint="Run 'niengiam ingest' once.") from exc
+        raise UsageError("the warehouse has no submissions view yet.", hint="Run 'niengiam ingest' once.") from exc
     finally:
         con.close()
 

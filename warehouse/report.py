@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,7 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[
         cursor = con.execute(sql, params)
     except duckdb.CatalogException as exc:
         raise UsageError(
-            f"the warehouse lacks a reporting view: {str(exc).splitlines()[0]}",
+            f"the warehouse lacks a reporting view: {str(exc).splitlines()[0]}.",
             hint="Run 'niengiam ingest' once with this version to rebuild the views.",
         ) from exc
     names = [d[0] for d in cursor.description]
@@ -166,29 +167,32 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[
 
 # --- exports -----------------------------------------------------------------------------------------
 
+_REPORTING_OBJECTS = (
+    "select view_name from duckdb_views() where schema_name = 'reporting'"
+    " union select table_name from duckdb_tables() where schema_name = 'reporting' order by 1"
+)
+
 
 def reporting_view_names(database: Path, timeout_s: float = READ_TIMEOUT_S) -> list[str]:
     """The names of every view and table in the reporting schema."""
     con = open_query_connection(database, timeout_s)
     try:
-        rows = con.execute(
-            "select view_name from duckdb_views() where schema_name = 'reporting'"
-            " union select table_name from duckdb_tables() where schema_name = 'reporting' order by 1"
-        ).fetchall()
+        return [r[0] for r in con.execute(_REPORTING_OBJECTS).fetchall()]
     finally:
         con.close()
-    return [r[0] for r in rows]
 
 
-def fetch_view(con: duckdb.DuckDBPyConnection, view: str) -> Any:
-    """One reporting view as an Arrow table; the name must be one of reporting_view_names()."""
-    known = {r[0] for r in con.execute(
-        "select view_name from duckdb_views() where schema_name = 'reporting'"
-        " union select table_name from duckdb_tables() where schema_name = 'reporting'"
-    ).fetchall()}
-    if view not in known:
-        raise UsageError(f"there is no reporting view named {view!r}", hint="See 'niengiam tables'.")
-    return con.execute(f'select * from reporting."{view}"').to_arrow_table()  # name checked above
+def iter_views(database: Path, names: list[str], timeout_s: float = READ_TIMEOUT_S) -> Iterator[tuple[str, Any]]:
+    """(name, Arrow table) for each named reporting view, read over one connection."""
+    con = open_query_connection(database, timeout_s)
+    try:
+        known = {r[0] for r in con.execute(_REPORTING_OBJECTS).fetchall()}
+        for name in names:
+            if name not in known:
+                raise UsageError(f"there is no reporting view named {name!r}.", hint="See 'niengiam tables'.")
+            yield name, con.sql(f'select * from reporting."{name}"').to_arrow_table()  # name checked above
+    finally:
+        con.close()
 
 
 SDMX_QUERY = """
@@ -200,8 +204,10 @@ SDMX_QUERY = """
 """
 
 
-def fetch_sdmx_observations(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every current figure with its SDMX observation status (A, P, E)."""
-    cursor = con.execute(SDMX_QUERY)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+def sdmx_observations(database: Path, timeout_s: float = READ_TIMEOUT_S) -> list[dict[str, Any]]:
+    """Every current figure with its SDMX observation status (A final, P preliminary, E estimate)."""
+    con = open_query_connection(database, timeout_s)
+    try:
+        return _fetch(con, SDMX_QUERY, [])
+    finally:
+        con.close()

@@ -43,7 +43,19 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Registers the command modules again on use: a module imported before flows.cli joins late."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _register()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _register()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="niengiam")
 def main() -> None:
     """niengiam: yearly statistics spreadsheets into a validated DuckDB warehouse.
@@ -58,14 +70,11 @@ def _register() -> None:
     from flows import commands_ingest, commands_query, commands_report
 
     for module in (commands_ingest, commands_query, commands_report):
-        for command in module.COMMANDS:
+        for command in getattr(module, "COMMANDS", []):  # [] while that module is still being imported
             main.add_command(command)
 
 
-if __name__ == "__main__":
-    # Run as `python -m flows.cli`: use the importable module so the command modules share its group.
-    from flows.cli import main as cli_main
+_register()
 
-    cli_main()
-else:
-    _register()
+if __name__ == "__main__":
+    main()

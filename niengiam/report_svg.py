@@ -134,10 +134,10 @@ def _bars(chart: Chart, plot: _Plot, lang: str) -> list[str]:
                 f' width="{width:.1f}" height="{max(y1 - y0, 0.5):.1f}" fill="{fill}" stroke="{color}">'
                 f"<title>{_tooltip(chart, series.name, i, value, status, lang)}</title></rect>")
             if not stacked and len(chart.categories) * len(chart.series) <= 24:
-                parts.append(f'<text class="value" x="{x + width / 2:.1f}" y="{y0 - 4:.1f}" text-anchor="middle"'
+                parts.append(f'<text class="value" pointer-events="none" x="{x + width / 2:.1f}" y="{y0 - 4:.1f}" text-anchor="middle"'
                              f' font-size="10" fill="#333">{format_number(value, chart.decimals, lang)}</text>')
             elif stacked and value:
-                parts.append(f'<text class="value" x="{x + width / 2:.1f}" y="{(y0 + y1) / 2 + 4:.1f}"'
+                parts.append(f'<text class="value" pointer-events="none" x="{x + width / 2:.1f}" y="{(y0 + y1) / 2 + 4:.1f}"'
                              f' text-anchor="middle" font-size="11" fill="#fff">'
                              f"{format_number(value, chart.decimals, lang)}</text>")
             base[i] = top if stacked else base[i]
@@ -161,7 +161,7 @@ def _lines(chart: Chart, plot: _Plot, lang: str) -> list[str]:
                 f'<circle class="mark point" data-status="{escape(status or "")}" cx="{x:.1f}" cy="{y:.1f}"'
                 f' r="5" fill="{fill}" stroke="{color}" stroke-width="2">'
                 f"<title>{_tooltip(chart, series.name, i, v, status, lang)}</title></circle>"
-                f'<text class="value" x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" font-size="10"'
+                f'<text class="value" pointer-events="none" x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" font-size="10"'
                 f' fill="#333">{format_number(v, chart.decimals, lang)}</text>')
     return parts
 

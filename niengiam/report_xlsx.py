@@ -142,16 +142,16 @@ def _write_notes(book: xlsxwriter.Workbook, fmt: _Formats, report: Report, name:
     ws.write_string(0, 0, report.title, fmt.title)
     ws.write_string(1, 0, report.subtitle, fmt.muted)
     ws.write_string(2, 0, text("generated", lang, when=report.generated_at), fmt.muted)
-    row = 4
-    ws.write_string(row, 0, label("column", "item", lang), fmt.header)
-    ws.write_string(row, 1, label("column", "note", lang), fmt.header)
-    ws.freeze_panes(row + 1, 0)
+    header = 4
+    ws.write_string(header, 0, label("column", "item", lang), fmt.header)
+    ws.write_string(header, 1, label("column", "note", lang), fmt.header)
+    ws.freeze_panes(header + 1, 0)
     entries = [(text("notes_report", lang), n) for n in report.notes]
     entries += [(text("notes_sources", lang), f"{s['source_file']} — {label('column', 'dataset', lang)}: "
                  f"{s['dataset']}, {s['reference_years']}; load {s['load_id']}, {s['loaded_at']}; "
                  f"SHA-256 {s['source_sha256']}…") for s in report.sources.rows]
     entries += [(text("notes_revisions", lang), _revision_line(r, report)) for r in report.revisions.rows]
-    for row, (item, note) in enumerate(entries, start=row + 1):
+    for row, (item, note) in enumerate(entries, start=header + 1):
         ws.write_string(row, 0, item, fmt.text)
         ws.write_string(row, 1, note, fmt.wrap)
 

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from python_calamine import CalamineWorkbook
 
-from tests.analyst_fixtures import cli, demo_warehouse  # noqa: F401
+from niengiam import samples
+from tests.analyst_helpers import cli
+
+pytest_plugins = ["tests.analyst_fixtures"]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,10 @@ def test_excel_has_a_sheet_per_table_and_the_figures(report_vi):
     assert _row(by_year, 2014) == [2014, 28029.5, 4.97, "Chính thức"]
     assert _row(by_year, 2015) == [2015, 30618.0, 9.23, "Ước tính"]
     awards = sheets["Khen thưởng"]
-    assert _row(awards, "Bằng khen UBND tỉnh")[1:] == ["Cấp tỉnh", 7, 7, "Chính thức"]
+    sent = next(r for r in samples.awards_table(2015).rows if r[1] == "Bằng khen UBND tỉnh")  # the source file
+    assert _row(awards, "Bằng khen UBND tỉnh")[1:] == ["Cấp tỉnh", sent[4], sent[5], "Chính thức"]
+    assert sum(r[2] or 0 for r in awards[3:]) + sum(r[3] or 0 for r in awards[3:]) == sum(
+        n for r in samples.awards_table(2015).rows for n in r[4:6] if isinstance(n, int))
     trade = sheets["Thương mại"]
     assert ["Xuất khẩu", 2015, 905.0, "Triệu USD", 17.46, "Ước tính"] in trade
     notes = sheets["Ghi chú"]
@@ -93,8 +99,9 @@ def test_the_english_report(demo_warehouse, tmp_path):
     assert "Industry and Trade statistics report 2014 — Phu Tho" in html
     sheets = _sheets(tmp_path / "report-2014-en.xlsx")
     assert "Output by year" in sheets and "Notes" in sheets
+    sent = next(r for r in samples.awards_table(2014).rows if r[1] == "Bằng khen UBND tỉnh")
     assert _row(sheets["Awards"], "Certificate of Merit of the Provincial People's Committee")[1:] == [
-        "Province", 6, 6, "Final"]
+        "Province", sent[4], sent[5], "Final"]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -12,8 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from python_calamine import CalamineWorkbook
 
-from tests.analyst_fixtures import cli, run_cli, small_warehouse  # noqa: F401
+from tests.analyst_helpers import cli, run_cli
 from warehouse.query import QUERY_CONFIG, RefusedStatement, run_query, run_statements
+
+pytest_plugins = ["tests.analyst_fixtures"]
 
 # statement -> words the refusal must contain (the statement kind, and what it would do)
 REFUSED = {

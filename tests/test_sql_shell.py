@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.analyst_fixtures import ROOT, small_warehouse  # noqa: F401
+from tests.analyst_helpers import ROOT
+
+pytest_plugins = ["tests.analyst_fixtures"]
 
 
 class Terminal:

@@ -7,8 +7,10 @@ import json
 import pytest
 
 from niengiam.submissions import build_matrix, matrix_table
-from tests.analyst_fixtures import cli, demo_warehouse, warehouse_copy  # noqa: F401
+from tests.analyst_helpers import cli
 from warehouse import db, ledger
+
+pytest_plugins = ["tests.analyst_fixtures"]
 
 
 def _cell(dataset, year, state, province="25", **extra):
@@ -28,7 +30,7 @@ def test_the_matrix_fills_every_expected_cell_and_alerts_on_gaps():
     assert states[("awards", 2015)] == "missing"
     assert states[("trade", 2015)] == "rejected"
     assert len(matrix.alerts) == 4  # trade 2014, trade 2015, awards 2014, awards 2015
-    assert any("trade 2015 (province 25): rejected (load 7, f.xlsx) — total ≠ parts" == a for a in matrix.alerts)
+    assert any(a == "trade 2015 (province 25): rejected (load 7, f.xlsx) — total ≠ parts" for a in matrix.alerts)
     columns, rows = matrix_table(matrix, "vi")
     assert columns == ["Bộ dữ liệu", "2014", "2015", "Lần nạp gần nhất"]
     assert rows[0] == ("Giá trị sản xuất công nghiệp", "chính thức", "ước tính", "2016-01-15 08:00")
@@ -88,7 +90,7 @@ def test_failed_and_rejected_loads_show_in_their_cell(warehouse_copy):
 @pytest.mark.slow
 def test_a_rejected_file_and_its_correction(warehouse_copy, tmp_path):
     from flows.commands_ingest import run_ingest
-    from tests.analyst_fixtures import broken_output_file
+    from tests.analyst_helpers import broken_output_file
 
     broken = broken_output_file(tmp_path)
     outcomes = run_ingest(warehouse_copy, [broken], None, progress=False)

@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 from niengiam.labels import pick_language
-from tests.analyst_fixtures import cli, small_warehouse  # noqa: F401
+from tests.analyst_helpers import cli
 from warehouse.query import reporting_views
+
+pytest_plugins = ["tests.analyst_fixtures"]
 
 VIEWS = Path(__file__).resolve().parents[1] / "warehouse" / "views"
 BILINGUAL = re.compile(r"^vi: .+ \| en: .+$")

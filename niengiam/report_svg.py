@@ -86,7 +86,7 @@ def _defs(chart: Chart) -> str:
 
 
 def _grid(plot: _Plot, low: float, high: float, step: float, lang: str) -> list[str]:
-    decimals = 0 if step >= 1 else 1
+    decimals = next(d for d in range(4) if abs(step * 10**d - round(step * 10**d)) < 1e-9) if step < 100 else 0
     parts = []
     tick = low
     while tick <= high + step / 1000:

@@ -302,36 +302,48 @@ def recent_loads(
         con.close()
 
 
-def submission_cells(database: Path, timeout_s: float = READ_TIMEOUT_S) -> list[dict]:
-    """Every dataset × province × year the warehouse knows of, with its state and latest load."""
+SUBMISSIONS_SQL = (
+    "select dataset, province_code, reference_year, state, figures_status, figures, attempts,"
+    " last_load_id, last_load_status, last_file_name, last_error,"
+    " strftime(last_load_at, '%Y-%m-%d %H:%M') as last_load_at"
+    " from reporting.submissions"
+)
+UNPLACED_SQL = (
+    "with latest as (select * from meta.loads"
+    "  qualify row_number() over (partition by source_sha256 order by load_id desc) = 1)"
+    " select load_id, file_name, status, left(coalesce(error, ''), 200) as error,"
+    " strftime(coalesce(finished_at, started_at), '%Y-%m-%d %H:%M') as at from latest"
+    " where status = 'failed' and (dataset is null or reference_years is null) order by load_id"
+)
+
+
+def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Run one statement and return its rows as dicts keyed by column name."""
+    try:
+        cursor = con.execute(sql, params or [])
+    except duckdb.CatalogException as exc:
+        raise UsageError(
+            f"the warehouse lacks a reporting view: {_first_line(exc)}.",
+            hint="Run 'niengiam ingest' once with this version to rebuild the views.",
+        ) from exc
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def read_dicts(database: Path, sql: str, timeout_s: float = READ_TIMEOUT_S) -> list[dict[str, Any]]:
+    """Open a read-only connection, fetch one statement's rows as dicts, close."""
     con = open_database(database, read_only=True, timeout_s=timeout_s)
     try:
-        cursor = con.execute(
-            "select dataset, province_code, reference_year, state, figures_status, figures, attempts,"
-            " last_load_id, last_load_status, last_file_name, last_error,"
-            " strftime(last_load_at, '%Y-%m-%d %H:%M') as last_load_at"
-            " from reporting.submissions"
-        )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-    except duckdb.CatalogException as exc:
-        raise UsageError("the warehouse has no submissions view yet.", hint="Run 'niengiam ingest' once.") from exc
+        return fetch_dicts(con, sql)
     finally:
         con.close()
+
+
+def submission_cells(database: Path, timeout_s: float = READ_TIMEOUT_S) -> list[dict]:
+    """Every dataset × province × year the warehouse knows of, with its state and latest load."""
+    return read_dicts(database, SUBMISSIONS_SQL, timeout_s)
 
 
 def unplaced_failures(database: Path, timeout_s: float = READ_TIMEOUT_S) -> list[dict]:
     """Files whose latest attempt failed before their dataset or year was known."""
-    con = open_database(database, read_only=True, timeout_s=timeout_s)
-    try:
-        cursor = con.execute(
-            "with latest as (select * from meta.loads"
-            "  qualify row_number() over (partition by source_sha256 order by load_id desc) = 1)"
-            " select load_id, file_name, status, left(coalesce(error, ''), 200) as error,"
-            " strftime(coalesce(finished_at, started_at), '%Y-%m-%d %H:%M') as at from latest"
-            " where status = 'failed' and (dataset is null or reference_years is null) order by load_id"
-        )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
-    finally:
-        con.close()
+    return read_dicts(database, UNPLACED_SQL, timeout_s)

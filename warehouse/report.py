@@ -6,10 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from schemas.errors import UsageError
-from warehouse.query import READ_TIMEOUT_S, open_query_connection
+from warehouse.query import READ_TIMEOUT_S, fetch_dicts, open_query_connection
 
 # Each query takes (province_code, first_year, last_year); every figure carries its source cell.
 REPORT_QUERIES = {
@@ -141,7 +139,7 @@ def fetch_report_data(
     """Every table the report needs, as lists of row dicts keyed by query name."""
     con = open_query_connection(database, timeout_s)
     try:
-        data = {name: _fetch(con, sql, _params(name, province, first_year, last_year))
+        data = {name: fetch_dicts(con, sql, _params(name, province, first_year, last_year))
                 for name, sql in REPORT_QUERIES.items()}
     finally:
         con.close()
@@ -151,18 +149,6 @@ def fetch_report_data(
 def _params(name: str, province: str, first_year: int, last_year: int) -> list[Any]:
     scope = [province, first_year, last_year]
     return scope * 2 if name == "period_growth" else scope
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    try:
-        cursor = con.execute(sql, params)
-    except duckdb.CatalogException as exc:
-        raise UsageError(
-            f"the warehouse lacks a reporting view: {str(exc).splitlines()[0]}.",
-            hint="Run 'niengiam ingest' once with this version to rebuild the views.",
-        ) from exc
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 # --- exports -----------------------------------------------------------------------------------------
@@ -208,6 +194,6 @@ def sdmx_observations(database: Path, timeout_s: float = READ_TIMEOUT_S) -> list
     """Every current figure with its SDMX observation status (A final, P preliminary, E estimate)."""
     con = open_query_connection(database, timeout_s)
     try:
-        return _fetch(con, SDMX_QUERY, [])
+        return fetch_dicts(con, SDMX_QUERY, [])
     finally:
         con.close()

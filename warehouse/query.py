@@ -323,8 +323,8 @@ def fetch_dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | No
         cursor = con.execute(sql, params or [])
     except duckdb.CatalogException as exc:
         raise UsageError(
-            f"the warehouse lacks a reporting view: {_first_line(exc)}.",
-            hint="Run 'niengiam ingest' once with this version to rebuild the views.",
+            f"the warehouse lacks a reporting view ({_first_line(exc)}): it was built by an older niengiam.",
+            hint="The views are rebuilt by the next 'niengiam ingest' run that loads a file.",
         ) from exc
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]

@@ -50,8 +50,8 @@ def sql(settings: Any, query: str | None, query_file: Path | None, output_format
     from schemas.errors import UsageError
 
     text = _query_text(query, query_file)
-    if output_format in FILE_FORMATS and output is None:
-        raise UsageError(f"--format {output_format} writes a file: add --output FILE.{output_format}")
+    if output_format in FILE_FORMATS:
+        _file_output(output, output_format)
     if output is not None and not output.parent.is_dir():
         raise UsageError(f"the folder {output.parent} does not exist.", hint="Create it or choose another --output.")
     if text is None:
@@ -80,20 +80,29 @@ def write_result(settings: Any, text: str, output_format: str, output: Path | No
 
     database, timeout = warehouse_path(settings), read_timeout(settings)
     if output_format == "parquet":
-        count = out.write_parquet(run_arrow(database, text, timeout), output)
-        return _wrote(count, output)
+        target = _file_output(output, output_format)
+        return _wrote(out.write_parquet(run_arrow(database, text, timeout), target), target)
     results = run_statements(database, text, timeout)
     if output_format != "table" and len(results) > 1:
         raise UsageError(f"--format {output_format} takes one query (got {len(results)} statements)")
     if output_format == "xlsx":
-        last = results[-1]
-        return _wrote(out.write_xlsx(output, last.columns, last.types, last.rows, last.statement[:200]), output)
+        last, target = results[-1], _file_output(output, output_format)
+        return _wrote(out.write_xlsx(target, last.columns, last.types, last.rows, last.statement[:200]), target)
     rendered = "\n".join(render(r.columns, r.rows, output_format) for r in results if r.columns)
     if output is None:
         click.echo(rendered, nl=False)
     else:
         out.write_text(output, rendered)
         _wrote(sum(len(r.rows) for r in results), output)
+
+
+def _file_output(output: Path | None, output_format: str) -> Path:
+    """The --output file that parquet and xlsx need."""
+    from schemas.errors import UsageError
+
+    if output is None:
+        raise UsageError(f"--format {output_format} writes a file: add --output FILE.{output_format}")
+    return output
 
 
 def _wrote(count: int, path: Path | None) -> None:

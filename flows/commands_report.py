@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -194,7 +195,7 @@ def export(settings: Any, formats: tuple[str, ...], views: tuple[str, ...], outp
             for name, table in _views(database, names, timeout):
                 for fmt in table_formats:
                     written[fmt] = written.get(fmt, 0) + 1
-                    _write_file(folder / fmt / f"{name}.{fmt}", lambda f=fmt, t=table, n=name: _export(f, t, folder, n))
+                    _write_file(folder / fmt / f"{name}.{fmt}", functools.partial(_export, fmt, table, folder, name))
                 bar.update(1)
     if "sdmx" in chosen:
         written["sdmx"] = _export_sdmx(database, folder / "sdmx", timeout)

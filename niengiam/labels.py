@@ -27,13 +27,14 @@ CATALOG_KINDS = {
     "unit": "units",
 }
 
+_SWAP_SEPARATORS = str.maketrans(",.", ".,")
 _BILINGUAL = re.compile(r"^\s*vi:\s*(?P<vi>.*?)\s*\|\s*en:\s*(?P<en>.*?)\s*$", re.DOTALL)
 
 
 @cache
 def _label_rows() -> dict[tuple[str, str], dict[str, str]]:
     source = resources.files("schemas") / "catalogs" / "labels.csv"
-    with source.open(encoding="utf-8", newline="") as handle:
+    with source.open("r", encoding="utf-8") as handle:
         return {(row["kind"], row["code"]): row for row in csv.DictReader(handle)}
 
 
@@ -86,5 +87,5 @@ def format_number(value: object, decimals: int = 1, lang: str = "vi") -> str:
     number = float(value)  # type: ignore[arg-type]
     written = f"{number:,.{decimals}f}"
     if check_language(lang) == "vi":
-        written = written.translate(str.maketrans({",": ".", ".": ","}))
+        written = written.translate(_SWAP_SEPARATORS)
     return written

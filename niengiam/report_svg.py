@@ -192,5 +192,5 @@ def _legend(chart: Chart, lang: str) -> list[str]:
 
 
 def _not_final_label(chart: Chart, lang: str) -> str:
-    statuses = sorted({s for series in chart.series for s in series.statuses if not _is_final(s)})
-    return " / ".join(label("status", s, lang) for s in statuses if s)
+    statuses = sorted({s for series in chart.series for s in series.statuses if s and not _is_final(s)})
+    return " / ".join(label("status", s, lang) for s in statuses)

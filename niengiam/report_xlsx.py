@@ -127,7 +127,7 @@ def write_table_sheet(book: xlsxwriter.Workbook, fmt: _Formats, table: Table, na
 def write_tables(path: Path, tables: list[Table], lang: str = "vi") -> Path:
     """A workbook with one sheet per table (used for query results)."""
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-    fmt, taken = _Formats(book), set()
+    fmt, taken = _Formats(book), set[str]()
     for table in tables:
         write_table_sheet(book, fmt, table, sheet_name(_sheet_title(table, lang), taken), lang)
     book.close()
@@ -169,7 +169,7 @@ def _revision_line(row: dict[str, Any], report: Report) -> str:
 def write_report_workbook(path: Path, report: Report) -> Path:
     """The report as a workbook: one sheet per table, then sources, revisions and a notes sheet."""
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-    fmt, taken = _Formats(book), set()
+    fmt, taken = _Formats(book), set[str]()
     tables = [t for s in report.sections for t in s.tables] + [report.sources, report.revisions]
     for table in tables:
         write_table_sheet(book, fmt, table, sheet_name(_sheet_title(table, report.lang), taken), report.lang)

@@ -17,6 +17,7 @@ from flows.commands_query import LANG_OPTION, read_timeout, warehouse_path
 _PERIOD = re.compile(r"^\s*(\d{4})\s*[-–]\s*(\d{4})\s*$")
 DEFAULT_PERIOD_YEARS = 5
 EXPORT_FORMATS = ("csv", "parquet", "sdmx")
+FIGURE_TABLES = ("industrial_by_year", "industrial_structure", "trade_by_year", "awards")  # one row = one figure
 
 
 def _steps(label: str, steps: list[tuple[str, Callable[[], Any]]]) -> list[Any]:
@@ -124,7 +125,7 @@ def report(settings: Any, year: int, period: str | None, province: str | None, l
         ("html", lambda: _write_html(state["model"], html_path)),
         ("excel", lambda: _write_xlsx(state["model"], xlsx_path)),
     ])
-    figures = sum(len(rows) for key, rows in state["data"].items() if key not in ("sources", "revisions"))
+    figures = sum(len(state["data"][key]) for key in FIGURE_TABLES)
     click.echo(f"Report {year} ({first}–{last}, {lang}): {figures} figures from {len(state['data']['sources'])}"
                f" source files, {len(state['data']['revisions'])} revised")
     click.echo(f"  {html_path}\n  {xlsx_path}")

@@ -87,6 +87,21 @@ def test_failed_and_rejected_loads_show_in_their_cell(warehouse_copy):
     assert cell["state"] == "failed" and cell["figures_status"] == "final" and cell["attempts"] == 2
 
 
+def test_a_file_of_several_datasets_and_years_fills_every_cell(warehouse_copy):
+    with db.writing(warehouse_copy.database) as con:
+        load_id = ledger.start_load(con, "d" * 64, "phu-tho_2016-2017_tong-hop.xlsx", None)
+        ledger.finish_load(con, load_id, "rejected", dataset="awards,trade", province_code="25",
+                           reference_years="2016-2017", error="2 problems")
+        db.rebuild_views(con)
+    result = cli("status", "--database", str(warehouse_copy.database), "--matrix", "--format", "csv")
+    assert result.exit_code == 1
+    cells = {tuple(line.split(",")[:4]) for line in result.stdout.splitlines()[1:]}
+    for dataset in ("awards", "trade"):
+        for year in ("2016", "2017"):
+            assert (dataset, "25", year, "rejected") in cells
+    assert ("industrial_output", "25", "2016", "missing") in cells
+
+
 @pytest.mark.slow
 def test_a_rejected_file_and_its_correction(warehouse_copy, tmp_path):
     from flows.commands_ingest import run_ingest

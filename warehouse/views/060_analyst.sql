@@ -101,24 +101,25 @@ with attempts as (
     from meta.loads
     where dataset is not null and reference_years is not null
 ),
-attempt_cells as (
-    select
-        load_id, file_name, status, error, attempted_at,
-        unnest(datasets) as dataset, unnest(provinces) as province_code
-    from attempts
+attempt_datasets as (select load_id, unnest(datasets) as dataset from attempts),
+attempt_provinces as (
+    select load_id, nullif(province_code, '') as province_code
+    from (select load_id, unnest(provinces) as province_code from attempts)
 ),
-attempt_years as (
-    select a.* exclude (dataset, province_code), a.dataset, nullif(a.province_code, '') as province_code,
-        unnest(t.years)::integer as reference_year
-    from attempt_cells as a
-    join attempts as t using (load_id)
+attempt_years as (select load_id, unnest(years)::integer as reference_year from attempts),
+attempt_cells as (
+    select a.load_id, a.file_name, a.status, a.error, a.attempted_at, d.dataset, p.province_code, y.reference_year
+    from attempts as a
+    join attempt_datasets as d using (load_id)
+    join attempt_provinces as p using (load_id)
+    join attempt_years as y using (load_id)
 ),
 latest_attempts as (
     select
         dataset, province_code, reference_year,
         count(*) over (partition by dataset, province_code, reference_year) as attempts,
         load_id, file_name, status, error, attempted_at
-    from attempt_years
+    from attempt_cells
     qualify row_number() over (partition by dataset, province_code, reference_year order by load_id desc) = 1
 ),
 figures as (

@@ -74,7 +74,10 @@ def _register() -> None:
             main.add_command(command)
 
 
-_register()
-
 if __name__ == "__main__":
-    main()
+    # Run as a script the module is '__main__'; the commands register on the importable flows.cli.
+    from flows.cli import main as _main
+
+    _main()
+else:
+    _register()

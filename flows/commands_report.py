@@ -107,7 +107,7 @@ def report(settings: Any, year: int, period: str | None, province: str | None, l
     each figure shows its status (final, preliminary, estimate) and source; a notes part lists sources,
     statuses and revisions.
 
-    Example: niengiam report --year 2015 --period 2010-2015 --lang vi --output reports/
+    Example: niengiam report --year 2015 --period 2010-2015 --lang en -o reports/
     """
     from warehouse.report import coverage
 

@@ -45,7 +45,7 @@ def sql(settings: Any, query: str | None, query_file: Path | None, output_format
     Only queries run: statements that write, attach, copy, load extensions, change settings or read
     files are refused. The reporting.* views are what to query ('niengiam tables' lists them).
 
-    Example: niengiam sql "select * from reporting.rpt_awards" --format xlsx -o awards.xlsx
+    Example: niengiam sql "select * from reporting.rpt_awards" --format csv
     """
     from schemas.errors import UsageError
 

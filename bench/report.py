@@ -117,9 +117,9 @@ def _rows_of(data: dict, name: str, runs: list[dict]) -> int | None:
 def results_table(data: dict) -> list[str]:
     """One line per workload and baseline: median, spread, work time, rows, rows/s, memory, outcome."""
     lines = [
-        "| workload | median wall (s) | runs (min–max) | work time (s) | table rows | rows/s (wall) "
-        "| peak RSS process / tree (MiB) | outcome (last run) |",
-        "|---|---:|---|---:|---:|---:|---:|---|",
+        "| workload | median wall (s) | runs (min–max) | work time (s) | CPU (s) | table rows | rows/s (wall) "
+        "| peak RSS process / tree (MiB) | load avg | outcome (last run) |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     order = [n for n in DESCRIPTIONS if n in data["results"]]
     for name in order:
@@ -136,16 +136,22 @@ def results_table(data: dict) -> list[str]:
         work = _fmt(work_time(data, name)) if name in FIXED_COST else ""
         lines.append(
             f"| {DESCRIPTIONS[name]} | {_fmt(wall)} | {len(runs)} ({min(walls):,.2f}–{max(walls):,.2f}) "
-            f"| {work} | {f'{rows:,}' if rows else '—'} | {_rate(rows, wall)} | {rss:,.0f} / {tree:,.0f} "
-            f"| {outcome} |"
+            f"| {work} | {_fmt(med(runs, 'cpu_s'))} | {f'{rows:,}' if rows else '—'} | {_rate(rows, wall)} "
+            f"| {rss:,.0f} / {tree:,.0f} | {_load(runs)} | {outcome} |"
         )
     naive = naive_estimate(data)
     if naive is not None and data["inputs"]["naive_workbooks"] != data["inputs"]["workbooks"]:
         lines.append(f"| naive, extrapolated to all {data['inputs']['workbooks']:,} workbooks | {naive:,.2f} "
-                     f"| estimate | | {data['inputs']['backfill_rows']:,} "
-                     f"| {_rate(data['inputs']['backfill_rows'], naive)} | | measured on "
+                     f"| estimate | | | {data['inputs']['backfill_rows']:,} "
+                     f"| {_rate(data['inputs']['backfill_rows'], naive)} | | | measured on "
                      f"{data['inputs']['naive_workbooks']} workbooks (every {data['config']['naive_every']}th) |")
     return lines
+
+
+def _load(runs: list[dict]) -> str:
+    """Median 1-minute load average when the runs started (other work on the machine inflates wall time)."""
+    loads = [r.get("load_before") for r in runs if r.get("load_before") is not None]
+    return f"{statistics.median(loads):.1f}" if loads else "—"
 
 
 def targets_table(data: dict) -> list[str]:
@@ -190,8 +196,11 @@ def section(data: dict) -> list[str]:
         "",
         "Work time = median wall time − median trivial Prefect flow of the same session (cold Prefect home for "
         "a fresh warehouse, warm for the re-run). Rows are table rows of the input sheets; rows/s divides them "
-        "by the median wall time. Peak RSS: `wait4` max RSS of the process, and the sampled sum over its "
-        "process tree (the ephemeral Prefect server included).",
+        "by the median wall time. CPU = user + system seconds of the process and the children it waited for "
+        "(from `wait4`), less sensitive than wall time to other work on the machine. Peak RSS: `wait4` max RSS "
+        "of the process, and the sampled sum over its process tree (the ephemeral Prefect server included). "
+        "Load avg: the machine's 1-minute load when the runs started; on 2 cores, above 2 means the "
+        "measurement shared the CPUs with other work and its wall time is inflated.",
         "",
         "### Against the baselines",
         "",

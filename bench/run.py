@@ -53,6 +53,7 @@ class Measurement:
     rss_kib: int
     tree_rss_kib: int
     load_before: float = 0.0
+    cpu_s: float = 0.0
     inner_s: float | None = None
     rows: int | None = None
     note: str = ""
@@ -70,6 +71,7 @@ class Config:
     naive_every: int
     timeout_s: float
     keep: bool
+    out: Path = generate.OUT
     large_rows: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -128,7 +130,8 @@ def measure(args: list[str], env: dict[str, str], log: Path, timeout_s: float) -
     proc.returncode = os.waitstatus_to_exitcode(status)
     _kill_leftovers(proc.pid)
     note = "timed out" if proc.returncode == -signal.SIGKILL else ""
-    return Measurement(wall, proc.returncode, usage.ru_maxrss, max(peak[0], usage.ru_maxrss), load_before,
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measurement(wall, proc.returncode, usage.ru_maxrss, max(peak[0], usage.ru_maxrss), load_before, cpu,
                        note=note)
 
 
@@ -213,8 +216,8 @@ class Bench:
         self.cfg = cfg
         self.work = work
         self.results: dict[str, list[Measurement]] = {}
-        self.backfill = generate.write_backfill(cfg.scale, cfg.seed)
-        self.large = generate.write_large(cfg.large_rows, cfg.seed)
+        self.backfill = generate.write_backfill(cfg.scale, cfg.seed, cfg.out)
+        self.large = generate.write_large(cfg.large_rows, cfg.seed, cfg.out)
         self.files = workbooks(self.backfill)
         self.backfill_rows = generate.manifest(self.backfill)["sheet_rows"]
 
@@ -227,7 +230,7 @@ class Bench:
         self.results.setdefault(name, []).append(m)
         rss = m.tree_rss_kib / 1024
         print(f"  run {run} {name:<12} {m.wall_s:8.2f} s  rc={m.returncode}  tree RSS {rss:7.0f} MiB"
-              f"  load {m.load_before:.1f}  {m.note}",
+              f"  cpu {m.cpu_s:7.2f} s  load {m.load_before:.1f}  {m.note}",
               file=sys.stderr, flush=True)
 
     def one_year(self) -> list[Path]:
@@ -352,14 +355,14 @@ def machine() -> dict[str, object]:
     }
 
 
-def save(bench: Bench, started: datetime) -> Path:
-    """Write this session's results as bench/results/scale-<s>.json."""
+def save(bench: Bench, started: datetime, results: Path) -> Path:
+    """Write this session's results as <results>/scale-<s>.json."""
     cfg = bench.cfg
     data = {
         "started": started.isoformat(timespec="seconds"),
-        "config": {k: v for k, v in asdict(cfg).items()},
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
         "inputs": {
-            "backfill_dir": str(bench.backfill.relative_to(ROOT)),
+            "backfill_dir": bench.backfill.name,
             "workbooks": len(bench.files),
             "backfill_rows": bench.backfill_rows,
             "naive_workbooks": len(workbooks(bench.backfill, cfg.naive_every)),
@@ -370,8 +373,8 @@ def save(bench: Bench, started: datetime) -> Path:
         "machine": machine(),
         "results": {name: [asdict(m) for m in ms] for name, ms in bench.results.items()},
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"scale-{cfg.scale:g}.json"
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / f"scale-{cfg.scale:g}.json"
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 
@@ -391,12 +394,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="Run the naive baseline on every n-th workbook and extrapolate by rows.")
     parser.add_argument("--timeout", type=float, default=3600, help="Seconds before a measurement is killed.")
     parser.add_argument("--keep", action="store_true", help="Keep the run folders (homes, logs) in bench/out/.")
-    parser.add_argument("--report-only", action="store_true", help="Only re-render BENCHMARKS.md from results.")
+    parser.add_argument("--out", type=Path, default=generate.OUT, help="Folder for generated inputs and runs.")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="Folder of results files (JSON).")
+    parser.add_argument("--report", type=Path, default=REPORT, help="The report to (re)write.")
+    parser.add_argument("--report-only", action="store_true", help="Only re-render the report from results.")
     args = parser.parse_args(argv)
     from bench.report import write_report
 
     if args.report_only:
-        print(write_report(RESULTS, REPORT))
+        print(write_report(args.results, args.report))
         return 0
     if not 0 < args.scale <= 1 or args.runs < 1:
         parser.error("--scale must be in (0, 1] and --runs at least 1")
@@ -404,10 +410,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [w for w in only if w not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workload {unknown[0]!r}; choose among {', '.join(WORKLOADS)}")
-    cfg = Config(args.scale, args.runs, args.seed, only, args.ingest_cmd, args.naive_every, args.timeout, args.keep)
+    cfg = Config(args.scale, args.runs, args.seed, only, args.ingest_cmd, args.naive_every, args.timeout, args.keep,
+                 args.out.absolute())
     started = datetime.now(UTC)
     print(f"Generating inputs (scale {cfg.scale:g}, seed {cfg.seed}) …", file=sys.stderr, flush=True)
-    work = generate.OUT / "runs"
+    work = cfg.out / "runs"
     work.mkdir(parents=True, exist_ok=True)
     bench = Bench(cfg, work)
     print(f"{len(bench.files)} workbooks ({bench.backfill_rows:,} table rows); large table {cfg.large_rows:,} rows",
@@ -415,9 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     for run in range(1, cfg.runs + 1):
         print(f"Run {run}/{cfg.runs}", file=sys.stderr, flush=True)
         bench.run_once(run)
-    saved = save(bench, started)
-    report = write_report(RESULTS, REPORT)
-    print(f"Results: {saved.relative_to(ROOT)}; report: {report.relative_to(ROOT)} "
+    saved = save(bench, started, args.results)
+    report = write_report(args.results, args.report)
+    print(f"Results: {saved}; report: {report} "
           f"({(datetime.now(UTC) - started).total_seconds() / 60:.1f} min)", file=sys.stderr)
     return 0
 

@@ -189,6 +189,20 @@ def ratios(data: dict) -> list[str]:
     return lines
 
 
+def _load_warning(data: dict) -> list[str]:
+    """A warning when the machine was busy with other work during the measurements."""
+    loads = [r.get("load_before") or 0 for runs in data["results"].values() for r in runs]
+    cores = data["machine"]["nproc"] or 1
+    if not loads or statistics.median(loads) <= cores:
+        return []
+    return [
+        "",
+        f"**Warning: measured while other work kept the machine busy (median load {statistics.median(loads):.1f} "
+        f"on {cores} cores).** Wall times are inflated, the Prefect server start most (it needs several "
+        "processes); compare the CPU column, and re-measure on a quiet machine before judging a target.",
+    ]
+
+
 def section(data: dict) -> list[str]:
     """The part of BENCHMARKS.md for one results file."""
     cfg, inputs, machine = data["config"], data["inputs"], data["machine"]
@@ -203,6 +217,7 @@ def section(data: dict) -> list[str]:
         f"Machine: {machine['cpu']}, {machine['nproc']} cores, {machine['memory_gib']} GiB; {machine['os']}; "
         f"Python {machine['python']}; {versions}.",
         f"Workload 4 files: {', '.join(inputs['one_year_files'])} ({inputs['one_year_rows']} rows).",
+        *_load_warning(data),
         "",
         *results_table(data),
         "",

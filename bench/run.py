@@ -11,6 +11,7 @@ Example: python -m bench.run --scale 0.05 --runs 3
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -138,10 +139,8 @@ def measure(args: list[str], env: dict[str, str], log: Path, timeout_s: float) -
 
 def _kill_leftovers(pgid: int) -> None:
     """End what the measured process left running in its own session (e.g. a Prefect server)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def base_env() -> dict[str, str]:

@@ -31,7 +31,7 @@ def inspect(path: Path, sheet: str | None, rows: int, spec_sheet: str | None, ou
     With --write-spec SHEET, write a starting layout spec for that sheet, to review and save in
     HOME/layouts/, so that 'niengiam ingest' reads files like this one.
 
-    Example: niengiam inspect 2024-12-29-02.Bieu-T12.2024.xlsx --write-spec 10.IIPthang -o layouts/iip.toml
+    Example: niengiam inspect Bieu-T12.2024.xlsx --write-spec 10.IIPthang
     """
     from schemas.errors import NiengiamError, UsageError
 

@@ -18,7 +18,7 @@ from schemas.encodings import (
     is_vietnamese_syllable,
 )
 
-ONSETS = ["", "b", "c", "ch", "d", "đ", "g", "gi", "h", "kh", "l", "m", "n", "ng", "nh", "ph", "qu", "s", "t",
+ONSETS = ["", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "kh", "l", "m", "n", "ng", "nh", "ph", "qu", "s", "t",
           "th", "tr", "v", "x"]
 NUCLEI = ["a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "oa", "uô", "ươ", "iê", "uy", "yê"]
 OPEN_NUCLEI = ["ai", "ao", "au", "âu", "oi", "ôi", "ơi", "ua", "ưa", "ia", "ươi", "uôi", "iêu"]
@@ -43,7 +43,10 @@ def syllables(draw: st.DrawFn) -> str:
     coda = "" if nucleus in OPEN_NUCLEI else draw(st.sampled_from(CODAS))
     at = tone_position(nucleus, bool(coda))
     toned = nucleus[: at + 1] + draw(st.sampled_from(TONES)) + nucleus[at + 1 :]
-    return draw(st.sampled_from(ONSETS)) + unicodedata.normalize("NFC", toned) + coda
+    onset = draw(st.sampled_from(ONSETS))
+    if onset in ("g", "gi") and nucleus.startswith("i"):
+        onset = "gh"  # 'g' + 'ia' is spelled 'gia' (onset gi); before i it is written gh
+    return onset + unicodedata.normalize("NFC", toned) + coda
 
 
 phrases = st.lists(syllables(), min_size=1, max_size=8).map(" ".join)

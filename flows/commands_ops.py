@@ -160,9 +160,10 @@ def serve(settings: Any, cron: str | None, timezone: str | None, name: str | Non
     from flows import schedule
     from flows.settings import prepare_prefect_env
 
+    cron, timezone = cron or schedule.DEFAULT_CRON, timezone or schedule.DEFAULT_TIMEZONE
+    when = schedule.yearly_schedule(cron, timezone)
     os.environ["PREFECT_API_URL"] = schedule.check_server(api_url)
     prepare_prefect_env(settings)
-    cron, timezone = cron or schedule.DEFAULT_CRON, timezone or schedule.DEFAULT_TIMEZONE
     name = name or schedule.DEPLOYMENT_NAME
     ui = api_url.rstrip("/").removesuffix("/api")  # type: ignore[union-attr]
     click.echo(
@@ -172,7 +173,7 @@ def serve(settings: Any, cron: str | None, timezone: str | None, name: str | Non
         err=True,
     )
     try:
-        schedule.serve_yearly(settings, cron, timezone, name)
+        schedule.serve_yearly(settings, when, name)
     finally:  # Prefect's runner may end a SIGTERM with SystemExit(0)
         click.echo("Stopped serving; the schedule is paused until 'niengiam serve' runs again.", err=True)
 

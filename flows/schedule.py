@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, task
@@ -80,7 +81,8 @@ def yearly_ingest(reference_year: int | None = None, home: str | None = None, da
     return year_state(year, outcomes, coverage, settings.inbox)
 
 
-def _schedule(cron: str, timezone: str) -> object:
+def yearly_schedule(cron: str, timezone: str) -> Any:
+    """The Cron schedule, or a UsageError saying what a valid one looks like."""
     from prefect.schedules import Cron
 
     try:
@@ -110,13 +112,13 @@ def check_server(api_url: str | None) -> str:
     return api_url
 
 
-def serve_yearly(settings: Settings, cron: str, timezone: str, name: str = DEPLOYMENT_NAME) -> None:
+def serve_yearly(settings: Settings, schedule: Any, name: str = DEPLOYMENT_NAME) -> None:
     """Register the yearly deployment and run its scheduled runs until SIGTERM or Ctrl-C."""
     from prefect.deployments.runner import EntrypointType
 
     yearly_ingest.serve(
         name=name,
-        schedule=_schedule(cron, timezone),
+        schedule=schedule,
         parameters={"home": str(settings.home), "database": str(settings.database)},
         description="Ingest the inbox and check the reference year (default: the previous calendar year).",
         tags=["niengiam"],

@@ -18,7 +18,6 @@ import pytest
 
 from tests._ops import REPO, Running, cli_env, copy_samples, free_port, query
 
-pytestmark = pytest.mark.slow
 PREFECT = str(Path(sys.executable).parent / "prefect")
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -76,6 +75,7 @@ def _next_15_january(now: datetime) -> datetime:
     return candidate if candidate > now else candidate.replace(year=now.year + 1)
 
 
+@pytest.mark.slow
 def test_serve_schedules_yearly_runs_and_a_triggered_run_fills_the_warehouse(
     prefect_server: str, sample_dir: Path, tmp_path: Path
 ) -> None:
@@ -123,3 +123,30 @@ def test_serve_schedules_yearly_runs_and_a_triggered_run_fills_the_warehouse(
     assert query(database, "select count(*), count(distinct flow_run_id) from meta.loads where status = 'loaded'") \
         == [(18, 1)]
     assert query(database, "select distinct flow_run_id from meta.loads") == [(run_id,)]
+
+
+def _serve(tmp_path: Path, *args: str, api_url: str | None = None):
+    from click.testing import CliRunner
+
+    from flows.cli import main
+
+    env = {"PREFECT_API_URL": api_url} if api_url else {"PREFECT_API_URL": ""}
+    return CliRunner().invoke(main, ["serve", "--home", str(tmp_path / "home"), *args], env=env)
+
+
+def test_serve_without_a_server_says_how_to_start_one(tmp_path: Path) -> None:
+    result = _serve(tmp_path)
+    assert result.exit_code == 2
+    assert "serve needs a running Prefect server" in result.stderr
+    assert "prefect server start --host 127.0.0.1 --port 4200" in result.stderr
+
+
+def test_serve_with_nobody_listening_says_so(tmp_path: Path) -> None:
+    result = _serve(tmp_path, api_url=f"http://127.0.0.1:{free_port()}/api")
+    assert result.exit_code == 2 and "no Prefect server answers at" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--cron", "every january"], ["--timezone", "Asia/Hanoi_City"]])
+def test_serve_refuses_a_bad_schedule_in_one_sentence(tmp_path: Path, args: list[str]) -> None:
+    result = _serve(tmp_path, *args)
+    assert result.exit_code == 2 and result.stderr.startswith("niengiam: not a valid schedule")

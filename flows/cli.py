@@ -67,9 +67,17 @@ def main() -> None:
 
 def _register() -> None:
     """Attach the commands of each area (kept in their own modules) to the group."""
-    from flows import commands_ingest, commands_query, commands_report
+    from flows import (
+        commands_ingest,
+        commands_inspect,
+        commands_ops,
+        commands_quarantine,
+        commands_query,
+        commands_report,
+    )
 
-    for module in (commands_ingest, commands_query, commands_report):
+    modules = (commands_ingest, commands_query, commands_report, commands_ops, commands_inspect, commands_quarantine)
+    for module in modules:
         for command in getattr(module, "COMMANDS", []):  # [] while that module is still being imported
             main.add_command(command)
 

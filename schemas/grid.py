@@ -12,6 +12,7 @@ from pathlib import Path
 
 import python_calamine as calamine
 
+from schemas.encodings import decode_legacy, decode_legacy_bytes
 from schemas.errors import DataError
 
 Cell = str | float | int | bool | datetime | date | time | timedelta | None
@@ -154,17 +155,26 @@ def _read_sheet(book: calamine.CalamineWorkbook, meta: calamine.SheetMetadata) -
     rows = [_trim(list(row)) for row in sheet.iter_rows()]
     top, left = sheet.start if sheet.start else (0, 0)
     if left:
-        rows = [[None] * left + row for row in rows]
-    rows = [[] for _ in range(top)] + rows
+        rows = [[None] * left + row if row else row for row in rows]
+    end = sheet.end[0] + 1 if sheet.end else len(rows)
+    if len(rows) < end:  # rows counted from the first used row (older calamine), not from row 1
+        rows = [[] for _ in range(top)] + rows
     while rows and not rows[-1]:
         rows.pop()
     merges = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
-    return Sheet(meta.name, rows, hidden, merges)
+    return Sheet(decode_legacy(meta.name), rows, hidden, merges)
+
+
+def _cell(value: Cell) -> Cell:
+    """A cell as niengiam keeps it: '' is None, legacy-encoded text (TCVN3, VNI) becomes Unicode."""
+    if isinstance(value, str):
+        return decode_legacy(value) if value else None
+    return value
 
 
 def _trim(row: list[Cell]) -> list[Cell]:
-    """Empty strings become None and trailing empties are dropped (phantom widths cost nothing)."""
-    cells = [None if c == "" else c for c in row]
+    """Cells cleaned by _cell, trailing empties dropped (phantom widths cost nothing)."""
+    cells = [_cell(c) for c in row]
     while cells and cells[-1] is None:
         cells.pop()
     return cells
@@ -185,7 +195,7 @@ _BOMS = [
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: a BOM if any, then UTF-16 without BOM, UTF-8, else Windows-1258."""
+    """Decode CSV bytes: a BOM if any, then UTF-16 without BOM, UTF-8, else 'legacy' (see read_csv_sheet)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding), encoding
@@ -197,7 +207,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1258", errors="replace"), "cp1258"
+        return data.decode("latin-1"), "legacy"  # bytes kept one to one; each cell is decoded on its own
 
 
 def sniff_delimiter(text: str) -> str:
@@ -216,9 +226,16 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
+def _csv_cell(cell: str, legacy: bool) -> str | None:
+    """A CSV field: blank is None; in a non-UTF file, Windows-1258, TCVN3 or VNI decided for this cell."""
+    if not cell.strip():
+        return None
+    return decode_legacy_bytes(cell.encode("latin-1")) if legacy else cell
+
+
 def read_csv_sheet(data: bytes, name: str) -> Sheet:
     """One sheet from CSV bytes: encoding detected, delimiter sniffed, every cell kept as text."""
-    text, _ = decode_text(data)
+    text, encoding = decode_text(data)
     if "\x00" in text:
         raise DataError(
             "the file is neither a spreadsheet nor a text (CSV) file",
@@ -227,7 +244,8 @@ def read_csv_sheet(data: bytes, name: str) -> Sheet:
         )
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = [_trim([cell if cell.strip() else None for cell in row]) for row in reader]
+    legacy = encoding == "legacy"
+    rows = [_trim([_csv_cell(cell, legacy) for cell in row]) for row in reader]
     while rows and not rows[-1]:
         rows.pop()
     stem = Path(name).stem

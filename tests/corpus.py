@@ -320,7 +320,7 @@ CASES: list[Case] = [
     Case("zip bomb", "bom-zip.xlsx", _zip_bomb, ("zip bomb",)),
     Case("empty workbook", "trong.xlsx", _empty_workbook, ("trong.xlsx",)),
     Case("headers only", "chi-tieu-de.xlsx", _headers_only, ("no figures",)),
-    Case("the wrong sheet", "nham-bieu.xlsx", _wrong_sheet, ("not recognised",)),
+    Case("the wrong sheet", "nham-bieu.xlsx", _wrong_sheet, ("layout spec",)),
     Case("a missing column", "thieu-cot.xlsx", _missing_column, ("industry",)),
     Case("text in a numeric column", "chu-trong-so.xlsx",
          _xlsx(_rows(industrial_output_table(2014), _set(2, 5, "hai mươi"))), ("F10",)),

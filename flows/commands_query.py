@@ -18,8 +18,10 @@ SHELL_HELP = """Type SQL ending with ';' (it may span several lines). Commands:
 
 
 def warehouse_path(settings: Any) -> Path:
-    """The database file readers open (the one place to change if readers move to a snapshot copy)."""
-    return settings.database
+    """The database file readers open: the readers' snapshot when there is one (never blocks an ingest)."""
+    from warehouse.db import reader_database
+
+    return reader_database(settings)
 
 
 def read_timeout(settings: Any) -> float:

@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from niengiam.samples import write_samples  # noqa: E402
 from tests._ops import Running, free_port  # noqa: E402
+from warehouse.archive import display_name  # noqa: E402
 from tests.corpus import CASES, safe_file_name  # noqa: E402
 
 FACTS = ["core.fct_industrial_output", "core.fct_trade", "core.fct_awards"]
@@ -89,7 +90,8 @@ def run_corpus(api: str, work: Path) -> dict[str, object]:
     handled = 0
     text = result.stdout + result.stderr
     for case, path in zip(CASES, sent, strict=True):
-        line = next((line for line in result.stdout.splitlines() if path.name[:40] in line or case.file_name[:20] in line), "")
+        shown = display_name(path)[:40]
+        line = next((line for line in result.stdout.splitlines() if shown in line), "")
         refused = any(word in line for word in ("rejected", "failed"))
         handled += int(refused and all(word in text for word in case.mentions))
     after = [_query(database, f"select count(*), bit_xor(hash(f)) from {t} as f") for t in FACTS]

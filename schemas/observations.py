@@ -133,13 +133,35 @@ def _figures(frame: pd.DataFrame, col: int) -> tuple[pd.Series, pd.Series, pd.Se
     strings = types.isin([str])
     if strings.any():
         texts = raw[strings]
-        decimal = infer_decimal(texts.unique())
-        parsed = {t: parse_number(t, decimal) for t in texts.unique()}
-        values = values.where(~strings, texts.map({k: p.value for k, p in parsed.items()}))
+        distinct = pd.Series(texts.unique(), dtype=object)
+        decimal = infer_decimal(distinct.iloc[:DECIMAL_SAMPLE])
+        plain = _plain_numbers(distinct, decimal)
+        rest = distinct[plain.isna()]
+        parsed = {t: parse_number(t, decimal) for t in rest}
+        value_of = dict(zip(distinct[plain.notna()], plain.dropna(), strict=True))
+        value_of.update({k: p.value for k, p in parsed.items()})
+        values = values.where(~strings, texts.map(value_of))
         missing = missing.where(~strings, texts.map({k: p.missing for k, p in parsed.items()}))
         errors = errors.where(~strings, texts.map({k: p.error for k, p in parsed.items()}))
-        percent = percent.where(~strings, texts.map({k: p.is_percent for k, p in parsed.items()}))
+        flags = texts.map({k: p.is_percent for k, p in parsed.items()}).astype(object).fillna(False)
+        percent = percent.where(~strings, flags.astype(bool))
     return values.astype("float64"), missing, errors, percent.astype(bool)
+
+
+DECIMAL_SAMPLE = 2000  # distinct texts of a column that vote on its decimal separator
+
+
+def _plain_numbers(texts: pd.Series, decimal: str | None) -> pd.Series:
+    """Values of texts that are plain numbers in the column's convention ('119,6', '28.029,5'), vectorised;
+    NaN for everything else, which parse_number then reads one by one."""
+    if decimal is None or texts.empty:
+        return pd.Series(np.nan, index=texts.index)
+    thousands = "." if decimal == "," else ","
+    sep, dec = re.escape(thousands), re.escape(decimal)
+    shape = rf"[+-]?(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)(?:{dec}\d+)?"
+    plain = texts.str.fullmatch(shape).fillna(False).astype(bool)
+    normal = texts[plain].str.replace(thousands, "", regex=False).str.replace(decimal, ".", regex=False)
+    return pd.to_numeric(normal, errors="coerce").reindex(texts.index)
 
 
 # --- table-level facts ----------------------------------------------------------------------------
@@ -218,7 +240,7 @@ def _classify(
 ) -> tuple[dict[str, pd.Series], dict[str, str]]:
     """Row labels, levels, kinds (data, section, legend) and parent paths."""
     label, raw, level, letter = _labels(frame, region.label_cols)
-    stop = _matches(label, spec.rows.stop) | raw.map(lambda t: isinstance(t, str) and t.strip().startswith("©"))
+    stop = _matches(label, spec.rows.stop) | raw.str.strip().str.startswith("©").fillna(False).astype(bool)
     stopped = stop.cumsum() > 0
     skip = _matches(label, spec.rows.skip)
     last_data = has_figure[has_figure & ~stopped].index.max() if (has_figure & ~stopped).any() else -1

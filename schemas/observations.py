@@ -8,20 +8,21 @@ parsed once per distinct value and rows are classified with vectorised pandas op
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from schemas.catalogs import load_catalog
 from schemas.headers import Header, read_period, read_status, split_multiplier, split_unit_cell
-from schemas.layout import Region, data_frame
+from schemas.layout import Region, cell_text, data_frame
 from schemas.numbers import infer_decimal, parse_number
 from schemas.problems import Problem, problem
 from schemas.specs import LayoutSpec
 from schemas.text import clean_text, col_letter, find_unit_line, fold, strip_footnote
 
 PATH_SEPARATOR = " > "
+DITTO_MARKS = frozenset({'"', "”", "“", "〃", "''", '""', "„"})
 _LEGEND = re.compile(r"^\(?(?P<mark>\*{1,3}|[a-z]|\d{1,2})\)\s*(?P<text>\S.*)$|^(?P<stars>\*{1,3})\s*(?P<stext>\S.*)$")
 _TITLE_UNIT = re.compile(r"\(([^()]*)\)")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
@@ -45,6 +46,9 @@ def _texts(frame: pd.DataFrame, col: int) -> tuple[pd.Series, pd.Series]:
     raw = raw.where(raw.map(type).isin([str]))
     distinct = raw.dropna().unique()
     cleaned = raw.map({v: clean_text(v) or None for v in distinct})
+    ditto = cleaned.isin(DITTO_MARKS)
+    if ditto.any():  # '"' means the same as the row above
+        cleaned = cleaned.where(~ditto, cleaned.mask(ditto).ffill())
     return cleaned, raw
 
 
@@ -270,7 +274,9 @@ def observe(spec: LayoutSpec, region: Region, default_province: str | None) -> O
     has_figure = pd.Series(False, index=frame.index)
     for values, missing, errors, _ in figures.values():
         has_figure |= values.notna() | (missing.notna() & (missing != "blank")) | errors.notna()
-    rows, legend = _classify(spec, frame, region, has_figure)
+    named = _named_columns(spec, region)
+    labelled = replace(region, label_cols=[c for c in region.label_cols if c not in named.values()])
+    rows, legend = _classify(spec, frame, labelled, has_figure)
     data_rows = rows["data"][rows["data"]].index
     label = rows["label"].loc[data_rows]
     codes = _row_codes(spec, label)
@@ -278,6 +284,8 @@ def observe(spec: LayoutSpec, region: Region, default_province: str | None) -> O
     keep = _apply_unmatched(spec, label, codes, rows["letter"], sheet, problems)
     data_rows = data_rows[keep.to_numpy()]
     base = _row_frame(spec, region, rows, codes, data_rows, legend, default_province)
+    for name, col in named.items():  # text columns the spec names by their header, e.g. 'Đơn vị tính'
+        base[name] = _texts(frame, col)[0].loc[data_rows]
     frames = []
     for col in region.figure_cols:
         column = _column_frame(spec, region, col, figures[col], base, problems)
@@ -286,6 +294,20 @@ def observe(spec: LayoutSpec, region: Region, default_province: str | None) -> O
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=base.columns)
     problems += _year_problems(out, region)
     return Observations(out, problems, rows_in=len(data_rows))
+
+
+def _named_columns(spec: LayoutSpec, region: Region) -> dict[str, int]:
+    """Label columns a spec field claims by header text ([fields.unit] sources = [["Đơn vị tính"]])."""
+    named: dict[str, int] = {}
+    for spec_field in [*spec.fields.values(), spec.unit]:
+        aliases = {a for group in spec_field.folded_sources() for a in group}
+        for col in region.label_cols:
+            header = " ".join(cell_text(region.sheet.merged_value(r, col))
+                              for r in range(region.header_top, region.header_bottom + 1))
+            if aliases and fold(header) in aliases and col not in named.values():
+                named["unit_label" if spec_field.name == "unit" else spec_field.name] = col
+                break
+    return named
 
 
 def _apply_unmatched(
@@ -399,7 +421,7 @@ def _assign_header(spec: LayoutSpec, region: Region, header: Header, frame: pd.D
     frame["measure"] = header.measure or spec.defaults.get("measure")
     frame["column_label"] = header.label or None
     unit = _column_units(region, header, region.title, spec)
-    frame["unit_label"] = unit
+    frame["unit_label"] = frame["unit_label"].fillna(unit) if "unit_label" in frame else unit
     frame["_header_unit"] = unit
     indicator = spec.fixed.get("indicator_label")
     if indicator is None:

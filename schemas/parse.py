@@ -551,6 +551,7 @@ def parse_table(match: HeaderMatch, context: ParseContext) -> ParsedTable:
             )
         frames.append(frame[~bad & frame["value"].notna()])
     problems += _unit_problems(frames, unit_column, sheet.name)
+    frames = [f[~(f["unit"].isna() | f["unit"].astype(str).str.startswith("?"))] for f in frames]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if spec.missing_means_zero and not frame.empty:
         frame = frame[frame["value"] != 0].reset_index(drop=True)
@@ -584,6 +585,7 @@ def _field_problems(
 
 
 def _unit_problems(frames: list[pd.DataFrame], unit_column: _Resolved, sheet: str) -> list[Problem]:
+    """A problem for each figure whose unit no catalogue knows (the caller drops those rows)."""
     out = []
     for frame in frames:
         unknown = frame["unit"].isna() | frame["unit"].astype(str).str.startswith("?")
@@ -600,7 +602,6 @@ def _unit_problems(frames: list[pd.DataFrame], unit_column: _Resolved, sheet: st
                     allowed=", ".join(sorted(load_catalog("units").codes)),
                 )
             )
-        frame.drop(index=unknown[unknown].index, inplace=True)
     return out
 
 

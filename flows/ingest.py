@@ -1,29 +1,44 @@
-"""The ingest flow: archive → read → parse → validate → load, one thin task per step, per file."""
+"""The ingest flows: archive → plan → read/parse/validate (concurrent, in batches) → write (one writer).
+
+Every flow run holds the ingestion lock, so two ingestions never interleave; at the end it rebuilds
+the views and refreshes the readers' snapshot while it still holds the warehouse.
+"""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.settings import Settings
+from schemas.crosschecks import check_against_history
 from schemas.errors import DataError, NiengiamError, TransientError
 from schemas.grid import Workbook
 from schemas.parse import ParseContext
-from schemas.pipeline import ParsedFile, ValidatedFile, first_problems, parse_file, read_file, validate_file
+from schemas.pipeline import ValidatedFile, first_problems, parse_file, read_file, validate_file
 from schemas.problems import Problem, problem
 from schemas.specs import load_specs
-from warehouse import archive, db, ledger, load
+from warehouse import archive, db, history, ledger, load, quarantine
+
+RETRY_DELAYS = [1, 3, 10]
+ARCHIVE_RETRY_DELAYS = (1.0, 3.0, 10.0)
+BAD_STATUSES = ("rejected", "failed")
 
 
 @dataclass
 class FileOutcome:
-    """What happened to one file: loaded, skipped, rejected or failed, and why."""
+    """What happened to one file: loaded, skipped, outside (the year range), rejected or failed, and why."""
 
     file: str
     status: str
@@ -33,6 +48,18 @@ class FileOutcome:
     years: str | None = None
     message: str = ""
     problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Pending:
+    """A file on its way to the writer: archived, then read and validated (or not, and why)."""
+
+    archived: archive.ArchivedFile
+    retry_of: int | None = None
+    validated: ValidatedFile | None = None
+    error: NiengiamError | None = None  # a data problem: the load is rejected
+    failure: str | None = None  # anything else: the load is failed
+    outside: str | None = None  # figures outside the requested years: reported, not loaded
 
 
 def _transient_only(task: Any, task_run: Any, state: State) -> bool:
@@ -46,15 +73,35 @@ def _transient_only(task: Any, task_run: Any, state: State) -> bool:
     return False
 
 
-def _echo(enabled: bool, text: str) -> None:
-    if enabled:
+def _say(progress: bool, text: str) -> None:
+    """Progress for the terminal (stderr) and for the Prefect UI (the run's log)."""
+    if progress:
         print(text, file=sys.stderr, flush=True)
+    with suppress(MissingContextError):
+        get_run_logger().info(text)
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
+    size = max(1, size)
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _with_transient_retries(action: Callable[[], Any], delays: Sequence[float]) -> Any:
+    """Run `action`, retrying a TransientError after each delay; any other error is final at once."""
+    for delay in (*delays, None):
+        try:
+            return action()
+        except TransientError:
+            if delay is None:
+                raise
+            time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 # --- tasks ---------------------------------------------------------------------------------------
 
 
-@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
 def prepare_warehouse(settings: Settings) -> list[int]:
     """Bring the schema up to date, refresh dimensions, and mark interrupted loads as failed."""
     with db.writing(settings.database, settings.lock_timeout_s) as con:
@@ -62,41 +109,114 @@ def prepare_warehouse(settings: Settings) -> list[int]:
         return ledger.mark_interrupted(con)
 
 
-@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
-def archive_file(path: str, settings: Settings) -> archive.ArchivedFile:
-    """Hash the file and copy it untouched into the content-addressed archive."""
-    return archive.archive_file(Path(path), settings.archive)
+@task(cache_policy=NO_CACHE)
+def archive_files(
+    paths: list[str], settings: Settings
+) -> tuple[list[archive.ArchivedFile], list[FileOutcome]]:
+    """Hash each file and copy it untouched into the archive; a file still being copied is waited for."""
+    archived, failed = [], []
+    for path in paths:
+        try:
+            archived.append(_with_transient_retries(
+                lambda p=path: archive.archive_file(Path(p), settings.archive), ARCHIVE_RETRY_DELAYS
+            ))
+        except NiengiamError as exc:
+            failed.append(FileOutcome(archive.display_name(Path(path)), "failed", message=str(exc)))
+    return archived, failed
 
 
-@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
-def open_load(
-    archived: archive.ArchivedFile, settings: Settings, retry_of: int | None = None
-) -> tuple[int | None, str | None]:
-    """Record the file; start a ledger row unless the file was already handled (then say why)."""
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only, cache_policy=NO_CACHE)
+def plan_loads(
+    archived: list[archive.ArchivedFile], settings: Settings, retry_of: dict[str, int]
+) -> tuple[list[Pending], list[FileOutcome]]:
+    """Record the received files and leave out those already handled (saying why), in one connection."""
+    pending, skipped = [], []
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        ledger.record_source_file(
-            con, archived.sha256, archived.display_name, archived.original_path,
-            archived.size_bytes, str(archived.archive_path),
-        )
-        previous = ledger.last_load(con, archived.sha256)
-        if retry_of is None and previous is not None and previous.status in ("loaded", "rejected"):
-            return None, _skip_reason(previous)
-        first = retry_of or (previous.retry_of or previous.load_id if previous else None)
-        return ledger.start_load(con, archived.sha256, archived.display_name, flow_run.get_id(), first), None
+        for item in archived:
+            ledger.record_source_file(
+                con, item.sha256, item.display_name, item.original_path, item.size_bytes, str(item.archive_path)
+            )
+            decision = ledger.decide(con, item.sha256, retry_of.get(item.sha256))
+            if decision.skip_reason:
+                skipped.append(FileOutcome(item.display_name, "skipped", message=decision.skip_reason))
+            else:
+                pending.append(Pending(item, retry_of.get(item.sha256)))
+    return pending, skipped
 
 
-def _skip_reason(previous: ledger.LoadRecord) -> str:
-    if previous.status == "loaded":
-        return f"already loaded (load {previous.load_id}, {previous.reference_years or '?'})"
-    return (
-        f"rejected before (load {previous.load_id}); send a corrected file,"
-        f" or run 'niengiam rerun {previous.load_id}' after changing the layout specs"
-    )
+@task(cache_policy=NO_CACHE)
+def parse_files(
+    pending: list[Pending], settings: Settings, province: str | None, years: tuple[int, int] | None
+) -> list[Pending]:
+    """Read, parse and validate a batch of archived files; pure work, run several batches at a time."""
+    specs = load_specs(tuple(p for p in [settings.home / "layouts"] if p.is_dir()))
+    return [_parse_one(item, specs, settings, province, years) for item in pending]
 
 
-@task
-def read_cells(archived: archive.ArchivedFile, settings: Settings) -> Workbook:
-    """Read every cell of the archived copy, with positions."""
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only, cache_policy=NO_CACHE)
+def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]:
+    """The one writer: each file's load (or rejection) in its own transaction, one connection per batch."""
+    run_id = flow_run.get_id()
+    with db.writing(settings.database, settings.lock_timeout_s) as con:
+        return [_write_one(con, item, run_id, settings) for item in pending]
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
+def publish_warehouse(settings: Settings) -> None:
+    """Rebuild the reporting views and refresh the readers' snapshot."""
+    with db.writing(settings.database, settings.lock_timeout_s) as con:
+        db.rebuild_views(con)
+        db.publish_snapshot(con, settings.database, settings.snapshot)
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
+def select_reruns(
+    settings: Settings, load_ids: list[int] | None, states: tuple[str, ...]
+) -> tuple[list[archive.ArchivedFile], dict[str, int], list[FileOutcome]]:
+    """The archived files of the chains to re-run, the first attempt of each, and why others are not."""
+    with db.writing(settings.database, settings.lock_timeout_s) as con:
+        if load_ids is None:
+            chosen, notes = ledger.last_attempts_in(con, states), []
+        else:
+            chosen, notes = _explicit_reruns(con, load_ids, states)
+    files, retry_of = [], {}
+    for c in chosen:
+        if c.last.source_sha256 in retry_of:
+            continue
+        if not c.archive_path.is_file():
+            notes.append(FileOutcome(c.last.file_name, "failed", c.last.load_id, message=(
+                f"the archived copy {c.archive_path} is missing; put the file in the inbox and run 'niengiam ingest'"
+            )))
+            continue
+        retry_of[c.last.source_sha256] = c.first_load_id
+        files.append(archive.ArchivedFile(
+            c.last.source_sha256, c.archive_path, c.original_name, c.original_path or "", c.size_bytes
+        ))
+    return files, retry_of, notes
+
+
+def _explicit_reruns(
+    con: Any, load_ids: list[int], states: tuple[str, ...]
+) -> tuple[list[ledger.RerunCandidate], list[FileOutcome]]:
+    chosen, notes = [], []
+    for load_id in load_ids:
+        found = ledger.last_attempt_of(con, load_id)
+        if found is None:
+            notes.append(FileOutcome(f"load {load_id}", "unknown", message=f"there is no load {load_id}"))
+        elif found.last.status not in states:
+            notes.append(FileOutcome(found.last.file_name, "skipped", found.last.load_id, message=(
+                f"load {load_id}: its last attempt (load {found.last.load_id}) is {found.last.status}"
+                f"{f' ({found.last.rows_loaded} rows)' if found.last.status == 'loaded' else ''}; nothing to re-run"
+            )))
+        else:
+            chosen.append(found)
+    return chosen, notes
+
+
+# --- the steps of one file -------------------------------------------------------------------------
+
+
+def _read(archived: archive.ArchivedFile, settings: Settings) -> Workbook:
     limit = settings.max_file_mb * 1e6
     if archived.size_bytes > limit:
         raise DataError(
@@ -108,49 +228,106 @@ def read_cells(archived: archive.ArchivedFile, settings: Settings) -> Workbook:
     return read_file(archived.archive_path, archived.display_name)
 
 
-@task
-def parse_rows(book: Workbook, settings: Settings, province: str | None) -> ParsedFile:
-    """Find the tables the layout specs know and turn them into tidy rows."""
-    specs = load_specs(tuple(p for p in [settings.home / "layouts"] if p.is_dir()))
-    return parse_file(book, specs, ParseContext(book.file_name, default_province=province))
+def _parse_one(
+    item: Pending, specs: Any, settings: Settings, province: str | None, years: tuple[int, int] | None
+) -> Pending:
+    try:
+        book = _read(item.archived, settings)
+        parsed = parse_file(book, specs, ParseContext(book.file_name, default_province=province))
+        outside = _outside(parsed.frames, years)
+        if outside:
+            return replace(item, outside=outside)
+        return replace(item, validated=validate_file(parsed))
+    except DataError as exc:
+        return replace(item, error=exc)
+    except Exception as exc:  # a bug or an unreadable archive copy: the load fails, the others go on
+        return replace(item, failure=f"{type(exc).__name__}: {exc}")
 
 
-@task
-def validate_rows(parsed: ParsedFile) -> ValidatedFile:
-    """Check the rows against the pandera contracts, collecting every problem at once."""
-    return validate_file(parsed)
+def _outside(frames: dict[str, Any], years: tuple[int, int] | None) -> str | None:
+    """Why a file falls outside the requested years, or None when all its figures are inside."""
+    if years is None:
+        return None
+    found = sorted({int(y) for f in frames.values() for y in f["reference_year"].dropna()})
+    stray = [y for y in found if not years[0] <= y <= years[1]]
+    if not stray:
+        return None
+    return (
+        f"holds figures for {', '.join(map(str, stray))}, outside {years[0]}–{years[1]}; not loaded"
+        " (widen the range, or load it with 'niengiam ingest')"
+    )
 
 
-@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
-def load_partition(validated: ValidatedFile, load_id: int, sha256: str, settings: Settings) -> int:
-    """Replace the file's partitions in one transaction together with its ledger row."""
+def _write_one(con: Any, item: Pending, run_id: str | None, settings: Settings) -> FileOutcome:
+    name, sha = item.archived.display_name, item.archived.sha256
+    if item.outside:
+        return FileOutcome(name, "outside", message=item.outside)
+    decision = ledger.decide(con, sha, item.retry_of)  # again: makes a retried batch idempotent
+    if decision.skip_reason:
+        return FileOutcome(name, "skipped", message=decision.skip_reason)
+    load_id = ledger.start_load(con, sha, name, run_id, decision.retry_of)
+    try:
+        checked = _check_against_warehouse(con, item, load_id, settings)
+        return _finish_load(con, checked, load_id, _pause_hook(settings, item))
+    except Exception as exc:  # the transaction was rolled back: the load is failed, never half-done
+        ledger.finish_load(con, load_id, "failed", error=f"{type(exc).__name__}: {exc}")
+        return FileOutcome(name, "failed", load_id, message=str(exc))
+
+
+def _check_against_warehouse(con: Any, item: Pending, load_id: int, settings: Settings) -> Pending:
+    """Compare with the previous year and the vintage being replaced (findings by status); link a correction.
+
+    Runs in the writer, so loads committed earlier in the same run count as history.
+    """
+    validated = item.validated
+    if item.error is not None or item.failure is not None or validated is None or not validated.frames:
+        return item
+    held = {name: history.previous_values(con, name, frame) for name, frame in validated.frames.items()}
+    checked = check_against_history(validated, held, settings.yoy_bound_pct)
+    summary = checked.summary()
+    quarantine.link_correction(con, load_id, summary["dataset"], summary["province_code"], summary["reference_years"])
+    return replace(item, validated=checked)
+
+
+def _warnings(validated: ValidatedFile) -> dict[str, Any]:
+    shown = [f"warning: {p.where() + ': ' if p.where() else ''}{p.message}" for p in validated.warnings[:5]]
+    return {"message": f"{len(validated.warnings)} warning(s)" if validated.warnings else "", "problems": shown}
+
+
+def _finish_load(con: Any, item: Pending, load_id: int, before_commit: Callable[[], None] | None) -> FileOutcome:
+    name, validated = item.archived.display_name, item.validated
+    if item.error is not None:
+        load.reject_load(con, load_id, [_error_problem(item.error).as_row()], str(item.error), {})
+        return FileOutcome(name, "rejected", load_id, message=str(item.error), problems=[str(item.error)])
+    if item.failure is not None or validated is None:
+        ledger.finish_load(con, load_id, "failed", error=item.failure)
+        return FileOutcome(name, "failed", load_id, message=item.failure or "")
+    if validated.rejected:
+        problems = [p.as_row() for p in validated.errors + validated.warnings]
+        load.reject_load(con, load_id, problems, first_problems(validated.errors), validated.summary())
+        return FileOutcome(
+            name, "rejected", load_id, message=f"{len(validated.errors)} problem(s)",
+            problems=[f"{p.where()}: {p.message}" for p in validated.errors[:5]], **_coverage(validated),
+        )
     warnings = [p.as_row() for p in validated.warnings]
-    with db.writing(settings.database, settings.lock_timeout_s) as con:
-        return load.commit_load(con, load_id, sha256, validated.frames, warnings, validated.summary())
+    rows = load.commit_load(
+        con, load_id, item.archived.sha256, validated.frames, warnings, validated.summary(), before_commit
+    )
+    return FileOutcome(name, "loaded", load_id, rows, **_coverage(validated), **_warnings(validated))
 
 
-@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
-def reject_file(load_id: int, problems: list[Problem], error: str, summary: dict, settings: Settings) -> None:
-    """Record a rejected file: the quarantine rows and the reason, leaving the facts untouched."""
-    with db.writing(settings.database, settings.lock_timeout_s) as con:
-        load.reject_load(con, load_id, [p.as_row() for p in problems], error, summary)
+def _pause_hook(settings: Settings, item: Pending) -> Callable[[], None] | None:
+    """The test hook NIENGIAM_TEST_PAUSE_BEFORE_COMMIT: wait inside the open transaction."""
+    seconds = settings.pause_before_commit_s
+    if seconds <= 0:
+        return None
 
+    def pause() -> None:
+        print(f"test hook: pausing {seconds:g} s before committing {item.archived.display_name}",
+              file=sys.stderr, flush=True)
+        time.sleep(seconds)
 
-@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
-def fail_load(load_id: int, error: str, settings: Settings) -> None:
-    """Mark a load failed after a transient problem outlived its retries."""
-    with db.writing(settings.database, settings.lock_timeout_s) as con:
-        ledger.finish_load(con, load_id, "failed", error=error)
-
-
-@task(retries=3, retry_delay_seconds=[1, 3, 10], retry_condition_fn=_transient_only)
-def refresh_views(settings: Settings) -> None:
-    """Rebuild the reporting views."""
-    with db.writing(settings.database, settings.lock_timeout_s) as con:
-        db.rebuild_views(con)
-
-
-# --- flow ----------------------------------------------------------------------------------------
+    return pause
 
 
 def _error_problem(exc: NiengiamError) -> Problem:
@@ -163,70 +340,166 @@ def _error_problem(exc: NiengiamError) -> Problem:
     )
 
 
-def ingest_one(
-    path: str, settings: Settings, province: str | None, retry_of: int | None = None
-) -> FileOutcome:
-    """One file through every step; a data problem rejects it, a transient one fails it."""
-    name = archive.display_name(Path(path))
-    try:
-        archived = archive_file(path, settings)
-    except NiengiamError as exc:
-        return FileOutcome(name, "failed", message=str(exc))
-    load_id, skipped = open_load(archived, settings, retry_of)
-    if load_id is None:
-        return FileOutcome(archived.display_name, "skipped", message=skipped or "")
-    try:
-        validated = validate_rows(parse_rows(read_cells(archived, settings), settings, province))
-        if validated.rejected:
-            error = first_problems(validated.errors)
-            reject_file(load_id, validated.errors + validated.warnings, error, validated.summary(), settings)
-            return FileOutcome(
-                archived.display_name, "rejected", load_id, message=f"{len(validated.errors)} problem(s)",
-                problems=[f"{p.where()}: {p.message}" for p in validated.errors[:5]],
-                **_coverage(validated),
-            )
-        rows = load_partition(validated, load_id, archived.sha256, settings)
-        return FileOutcome(archived.display_name, "loaded", load_id, rows, **_coverage(validated))
-    except DataError as exc:
-        reject_file(load_id, [_error_problem(exc)], str(exc), {}, settings)
-        return FileOutcome(archived.display_name, "rejected", load_id, message=str(exc), problems=[str(exc)])
-    except Exception as exc:  # transient after retries, or a bug: the load is failed, never half-done
-        fail_load(load_id, f"{type(exc).__name__}: {exc}", settings)
-        return FileOutcome(archived.display_name, "failed", load_id, message=str(exc))
-
-
 def _coverage(validated: ValidatedFile) -> dict[str, str | None]:
     summary = validated.summary()
     return {"datasets": summary["dataset"], "years": summary["reference_years"]}
 
 
-@flow(name="niengiam-ingest", flow_run_name="ingest-{label}", validate_parameters=False)
+# --- wiring ----------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Counts outcomes as they arrive and prints one line per file."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled, self.done = total, enabled, 0
+
+    def report(self, outcomes: list[FileOutcome]) -> list[FileOutcome]:
+        for o in outcomes:
+            self.done += 1
+            detail = f" ({o.rows} rows, {o.years})" if o.status == "loaded" else ""
+            detail += f" — {o.message}" if o.status != "loaded" and o.message else ""
+            _say(self.enabled, f"[{self.done}/{self.total}] {o.file}: {o.status}{detail}")
+        return outcomes
+
+
+def _failed_batch(items: list[Any], exc: BaseException) -> list[FileOutcome]:
+    """Every file of a batch whose step failed as a whole (a lock that outlived its retries)."""
+    def name(item: Any) -> str:
+        if isinstance(item, Pending):
+            return item.archived.display_name
+        if isinstance(item, archive.ArchivedFile):
+            return item.display_name
+        return archive.display_name(Path(item))
+
+    return [FileOutcome(name(i), "failed", message=str(exc)) for i in items]
+
+
+def load_batches(
+    batches: list[tuple[list[Any], Any]],
+    settings: Settings,
+    *,
+    province: str | None = None,
+    years: tuple[int, int] | None = None,
+    retry_of: dict[str, int] | None = None,
+    progress: Callable[[list[FileOutcome]], list[FileOutcome]] = lambda o: o,
+) -> list[FileOutcome]:
+    """Plan each batch, parse the batches concurrently, and write them one at a time, in order.
+
+    `batches` pairs the inputs of each batch with what archived them: a future of archive_files,
+    or an (archived, failed) tuple when the files are already in the archive (re-runs).
+    """
+    outcomes: list[FileOutcome] = []
+    parsing = []
+    for inputs, source in batches:
+        try:
+            archived, failed = source.result() if hasattr(source, "result") else source
+            outcomes += progress(failed)
+            pending, skipped = plan_loads(archived, settings, retry_of or {})
+        except Exception as exc:
+            outcomes += progress(_failed_batch(inputs, exc))
+            continue
+        outcomes += progress(skipped)
+        if pending:
+            parsing.append((pending, parse_files.submit(pending, settings, province, years)))
+    for pending, future in parsing:
+        try:
+            outcomes += progress(write_files(future.result(), settings))
+        except Exception as exc:
+            outcomes += progress(_failed_batch(pending, exc))
+    return outcomes
+
+
+@contextmanager
+def exclusive(settings: Settings, progress: bool) -> Iterator[None]:
+    """Hold the ingestion lock, then bring the warehouse up to date and mark interrupted loads failed."""
+    with db.ingest_lock(settings.ingest_lock, settings.ingest_wait_s, on_wait=lambda m: _say(progress, m)):
+        interrupted = prepare_warehouse(settings)
+        if interrupted:
+            _say(progress, "marked interrupted loads as failed (run 'niengiam rerun --failed'): "
+                 + ", ".join(map(str, interrupted)))
+        yield
+        publish_warehouse(settings)
+
+
+def ingest_paths(
+    paths: list[str],
+    settings: Settings,
+    *,
+    province: str | None = None,
+    years: tuple[int, int] | None = None,
+    progress: bool = True,
+) -> list[FileOutcome]:
+    """The body of every ingestion: files archived and read in batches, written by one writer."""
+    batches = _chunks(paths, settings.batch_size)
+    if len(batches) > 1:
+        _say(progress, f"{len(paths)} files in {len(batches)} batches of up to {settings.batch_size}")
+    archiving = [(batch, archive_files.submit(batch, settings)) for batch in batches]
+    counter = _Progress(len(paths), progress)
+    return load_batches(archiving, settings, province=province, years=years, progress=counter.report)
+
+
+def flow_failure(label: str, exc: NiengiamError) -> State:
+    """A flow that could not start (lock, locked warehouse): Failed, saying why, as one outcome."""
+    outcome = FileOutcome(label, "failed", message=str(exc))
+    return Failed(data=[outcome], message=f"{label}: {exc}")
+
+
+def _task_runner(settings: Settings) -> ThreadPoolTaskRunner:
+    return ThreadPoolTaskRunner(max_workers=max(1, settings.workers))
+
+
+@flow(name="niengiam-ingest", flow_run_name="ingest-{label}", validate_parameters=False,
+      task_runner=ThreadPoolTaskRunner(max_workers=2))
 def ingest(
     paths: list[str],
     settings: Settings,
     label: str = "inbox",
     province: str | None = None,
     progress: bool = True,
+    years: tuple[int, int] | None = None,
 ) -> State:
     """Ingest spreadsheet files into the warehouse; Failed (naming the files) when any was rejected or failed."""
-    interrupted = prepare_warehouse(settings)
-    if interrupted:
-        _echo(progress, f"marked interrupted loads as failed: {', '.join(map(str, interrupted))}")
-    outcomes = []
-    for number, path in enumerate(paths, start=1):
-        outcome = ingest_one(path, settings, province)
-        outcomes.append(outcome)
-        _echo(progress, f"[{number}/{len(paths)}] {outcome.file}: {outcome.status}"
-              + (f" ({outcome.rows} rows, {outcome.years})" if outcome.status == "loaded" else "")
-              + (f" — {outcome.message}" if outcome.status != "loaded" and outcome.message else ""))
-    refresh_views(settings)
+    try:
+        with exclusive(settings, progress):
+            outcomes = ingest_paths(paths, settings, province=province, years=years, progress=progress)
+    except NiengiamError as exc:
+        return flow_failure(label, exc)
     return finish_state(outcomes)
 
 
-def finish_state(outcomes: list[FileOutcome]) -> State:
+@flow(name="niengiam-rerun", flow_run_name="rerun-{label}", validate_parameters=False,
+      task_runner=ThreadPoolTaskRunner(max_workers=2))
+def rerun(
+    settings: Settings,
+    load_ids: list[int] | None = None,
+    label: str = "failed",
+    states: tuple[str, ...] = BAD_STATUSES,
+    province: str | None = None,
+    progress: bool = True,
+) -> State:
+    """Re-run loads whose last attempt failed or was rejected, from the archived raw file."""
+    try:
+        with exclusive(settings, progress):
+            files, retry_of, notes = select_reruns(settings, load_ids, states)
+            counter = _Progress(len(files) + len(notes), progress)
+            outcomes = counter.report(notes)
+            batches = [(batch, (batch, [])) for batch in _chunks(files, settings.batch_size)]
+            outcomes += load_batches(batches, settings, province=province, retry_of=retry_of, progress=counter.report)
+    except NiengiamError as exc:
+        return flow_failure(label, exc)
+    return finish_state(outcomes)
+
+
+def with_workers(flow_object: Any, settings: Settings) -> Any:
+    """The flow with a thread pool of settings.workers for reading and parsing."""
+    return flow_object.with_options(task_runner=_task_runner(settings))
+
+
+def finish_state(outcomes: list[FileOutcome], note: str = "") -> State:
     """Completed when every file loaded or was skipped; Failed naming the files otherwise."""
-    bad = [o for o in outcomes if o.status in ("rejected", "failed")]
+    bad = [o for o in outcomes if o.status in BAD_STATUSES]
     if not bad:
-        return Completed(data=outcomes, message=f"{len(outcomes)} file(s) handled")
+        return Completed(data=outcomes, message=f"{len(outcomes)} file(s) handled{note}")
     names = "; ".join(f"{o.file}: {o.status} — {o.problems[0] if o.problems else o.message}" for o in bad[:5])
-    return Failed(data=outcomes, message=f"{len(bad)} of {len(outcomes)} file(s) not loaded: {names}")
+    return Failed(data=outcomes, message=f"{len(bad)} of {len(outcomes)} file(s) not loaded: {names}{note}")

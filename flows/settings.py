@@ -20,6 +20,21 @@ class Settings:
     prefect_home: Path
     max_file_mb: float = 200.0
     lock_timeout_s: float = 60.0
+    ingest_wait_s: float = 1800.0
+    workers: int = 2
+    batch_size: int = 10
+    pause_before_commit_s: float = 0.0  # test hook: makes "killed mid-load" deterministic
+
+    @property
+    def snapshot(self) -> Path:
+        """The read-only copy that readers (niengiam sql, BI tools) open; refreshed after each ingest."""
+        return self.database.parent / "snapshot" / self.database.name
+
+    @property
+    def ingest_lock(self) -> Path:
+        """The file whose lock serialises ingestions into this warehouse."""
+        return self.database.parent / f".{self.database.name}.ingest.lock"
+    yoy_bound_pct: float = 50.0
 
     def with_database(self, database: Path | None) -> Settings:
         """A copy pointing at another warehouse file, when one is given."""
@@ -44,6 +59,11 @@ def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None
         prefect_home=path("NIENGIAM_PREFECT_HOME", root / "prefect"),
         max_file_mb=float(env.get("NIENGIAM_MAX_FILE_MB", "200")),
         lock_timeout_s=float(env.get("NIENGIAM_LOCK_TIMEOUT", "60")),
+        ingest_wait_s=float(env.get("NIENGIAM_INGEST_WAIT", "1800")),
+        workers=int(env.get("NIENGIAM_WORKERS", "2")),
+        batch_size=int(env.get("NIENGIAM_BATCH_SIZE", "10")),
+        pause_before_commit_s=float(env.get("NIENGIAM_TEST_PAUSE_BEFORE_COMMIT", "0")),
+        yoy_bound_pct=float(env.get("NIENGIAM_YOY_BOUND", "50")),
     )
 
 

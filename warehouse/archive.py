@@ -70,15 +70,20 @@ def archive_file(path: Path, archive_root: Path) -> ArchivedFile:
     suffix = suffix if _SAFE_SUFFIX.match(suffix) else ".bin"
     target = archive_root / sha[:2] / f"{sha}{suffix}"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        try:
-            shutil.copyfile(path, partial)
-            os.replace(partial, target)
-        except OSError as exc:
-            partial.unlink(missing_ok=True)
-            raise TransientError(f"could not copy the file into the archive ({exc.strerror})", file=name) from exc
+        copy_atomically(path, target, "copy the file into the archive", name)
     return ArchivedFile(sha, target, name, str(path), size)
+
+
+def copy_atomically(source: Path, target: Path, what: str, name: str) -> None:
+    """Copy to a temporary file beside the target, then rename: others see the old file or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise TransientError(f"could not {what} ({exc.strerror})", file=name) from exc
 
 
 def find_inputs(paths: list[Path]) -> list[Path]:

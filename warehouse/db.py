@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -32,7 +35,9 @@ def _lock_error(path: Path, exc: BaseException, waited_s: float) -> TransientErr
     )
 
 
-def open_database(path: Path, read_only: bool = False, timeout_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+def open_database(
+    path: Path, read_only: bool = False, timeout_s: float = 0.0, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting with backoff up to `timeout_s` while another process holds it."""
     if read_only and not path.exists():
         raise UsageError(
@@ -42,7 +47,7 @@ def open_database(path: Path, read_only: bool = False, timeout_s: float = 0.0) -
     started, delay = time.monotonic(), 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             waited = time.monotonic() - started
             if not is_lock_error(exc):
@@ -118,3 +123,77 @@ def rebuild_views(con: duckdb.DuckDBPyConnection) -> None:
     except BaseException:
         con.execute("rollback")
         raise
+
+
+# --- beside readers: one ingestion at a time, and a snapshot for readers -------------------------
+
+
+def _holder_pid(fd: int) -> int | None:
+    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _wait_for_flock(fd: int, timeout_s: float, on_wait: Callable[[str], None] | None) -> None:
+    started, delay, told = time.monotonic(), 0.05, None
+    while not _try_flock(fd):
+        holder = _holder_pid(fd)
+        waited = time.monotonic() - started
+        who = f"pid {holder}" if holder else "pid unknown"
+        if waited >= timeout_s:
+            raise TransientError(
+                f"another ingestion ({who}) is still running after {waited:.0f} s",
+                hint="Wait for it to finish (niengiam status shows its loads), or raise NIENGIAM_INGEST_WAIT.",
+            )
+        if on_wait and told != holder:
+            on_wait(f"waiting for another ingestion ({who}) to finish …")
+            told = holder
+        time.sleep(min(delay, max(timeout_s - waited, 0.01)))
+        delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def ingest_lock(
+    path: Path, timeout_s: float, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Serialise ingestions: an exclusive lock on `path`, waited for up to `timeout_s`.
+
+    flock is released by the kernel when the holder dies, even by SIGKILL, so a crash never
+    leaves the warehouse locked. The file keeps the holder's pid so a waiter can name it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _wait_for_flock(fd, timeout_s, on_wait)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, database: Path, snapshot: Path) -> Path:
+    """Copy the checkpointed warehouse to the readers' snapshot: a temp file, then one atomic rename.
+
+    Call it on the open write connection, so nothing changes the file while it is copied. Readers
+    holding the old snapshot keep reading it (their open file survives the rename); new readers
+    get the new one.
+    """
+    from warehouse.archive import copy_atomically
+
+    con.execute("checkpoint")
+    copy_atomically(database, snapshot, "refresh the readers' snapshot", str(snapshot))
+    return snapshot
+
+
+def reader_database(settings: Any) -> Path:
+    """The file readers should open: the snapshot when there is one, else the warehouse itself."""
+    snapshot = settings.snapshot
+    return snapshot if snapshot.exists() else settings.database

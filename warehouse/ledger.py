@@ -167,3 +167,120 @@ def record_problems(con: duckdb.DuckDBPyConnection, load_id: int, problems: list
     finally:
         with contextlib.suppress(duckdb.Error):
             con.unregister("problems_frame")
+
+
+# --- decisions: skip, load, or re-run --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to load a file now, and which first attempt a new attempt belongs to."""
+
+    skip_reason: str | None
+    retry_of: int | None
+
+
+def decide(con: duckdb.DuckDBPyConnection, sha256: str, retry_of: int | None = None) -> Decision:
+    """Skip a file already loaded (or rejected, unless re-run on purpose); otherwise link the attempt."""
+    previous = last_load(con, sha256)
+    if previous is None:
+        return Decision(None, retry_of)
+    first = retry_of or previous.retry_of or previous.load_id
+    if previous.status == "loaded":
+        return Decision(
+            f"already loaded (load {previous.load_id}, {previous.reference_years or '?'}); nothing to do", first
+        )
+    if previous.status == "rejected" and retry_of is None:
+        return Decision(
+            f"rejected before (load {previous.load_id}); send a corrected file,"
+            f" or run 'niengiam rerun {previous.load_id}' after changing the layout specs",
+            first,
+        )
+    return Decision(None, first)
+
+
+@dataclass(frozen=True)
+class RerunCandidate:
+    """The last attempt of a chain of attempts, with where the raw file lies in the archive."""
+
+    first_load_id: int
+    last: LoadRecord
+    archive_path: Path
+    original_name: str
+    original_path: str | None
+    size_bytes: int
+
+
+_CHAINS_SQL = """
+with attempts as (select *, coalesce(retry_of, load_id) as first_id from meta.loads),
+last_ids as (select first_id, max(load_id) as last_id from attempts group by first_id),
+final as (
+    select a.first_id, {columns}, f.archive_path, f.original_name, f.original_path, f.size_bytes
+    from last_ids as l
+    join attempts as a on a.load_id = l.last_id
+    join meta.source_files as f on f.sha256 = a.source_sha256
+)
+select * from final
+"""
+
+
+def _candidates(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[RerunCandidate]:
+    columns = ", ".join(f"a.{c.strip()}" for c in _LOAD_COLUMNS.split(","))
+    rows = con.execute(_CHAINS_SQL.format(columns=columns) + where + " order by first_id", params).fetchall()
+    width = len(_LOAD_COLUMNS.split(","))
+    return [
+        RerunCandidate(row[0], LoadRecord(*row[1 : width + 1]), Path(row[width + 1]), *row[width + 2 :])
+        for row in rows
+    ]
+
+
+def last_attempts_in(con: duckdb.DuckDBPyConnection, states: tuple[str, ...]) -> list[RerunCandidate]:
+    """Every chain of attempts whose last attempt is in one of `states` (e.g. failed, rejected)."""
+    return _candidates(con, " where status in (select unnest(?::varchar[]))", [list(states)])
+
+
+def last_attempt_of(con: duckdb.DuckDBPyConnection, load_id: int) -> RerunCandidate | None:
+    """The last attempt of the chain that `load_id` (any attempt of it) belongs to."""
+    found = _candidates(
+        con,
+        " where first_id = (select coalesce(retry_of, load_id) from meta.loads where load_id = ?)",
+        [load_id],
+    )
+    return found[0] if found else None
+
+
+# --- listings ----------------------------------------------------------------------------------------
+
+
+_FIND_LOADS_SQL = """
+select load_id, file_name, status, dataset, reference_years as years, attempt, retry_of,
+       rows_loaded, rows_rejected, strftime(started_at, '%Y-%m-%d %H:%M') as started,
+       left(regexp_replace(coalesce(error, ''), '\\s+', ' ', 'g'), 160) as error
+from meta.loads
+where (?::varchar is null or status = ?)
+  and (?::varchar is null or list_contains(string_split(dataset, ','), ?))
+  and (?::integer is null or list_contains(years_of(reference_years), ?))
+order by load_id desc
+limit ?
+"""
+
+_YEARS_MACRO = """
+create or replace temp macro years_of(spans) as flatten(list_transform(
+    string_split(coalesce(spans, ''), ','),
+    lambda s: case when s = '' then []::integer[]
+              when contains(s, '-') then range(split_part(s, '-', 1)::integer, split_part(s, '-', 2)::integer + 1)
+              else [s::integer] end))
+"""
+
+
+def find_loads(
+    con: duckdb.DuckDBPyConnection,
+    state: str | None = None,
+    year: int | None = None,
+    dataset: str | None = None,
+    limit: int = 50,
+) -> tuple[list[str], list[tuple]]:
+    """Loads newest first, filtered by state, a reference year they cover and a dataset; error in one line."""
+    con.execute(_YEARS_MACRO)
+    result = con.execute(_FIND_LOADS_SQL, [state, state, dataset, dataset, year, year, limit])
+    return [d[0] for d in result.description], result.fetchall()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd
@@ -11,7 +12,8 @@ from schemas.catalogs import load_catalog
 from schemas.datasets import DATASETS
 from warehouse import ledger
 
-DIMENSIONS = {
+# table -> (catalogue or catalogues in schemas/catalogs/, columns); refreshed on every run.
+DIMENSIONS: dict[str, tuple[str | tuple[str, ...], list[str]]] = {
     "core.dim_industries": ("industries", ["industry_code", "name_vi", "name_en", "parent_code"]),
     "core.dim_ownership": ("ownership", ["ownership_code", "name_vi", "name_en"]),
     "core.dim_trade_flows": ("trade_flows", ["flow_code", "name_vi", "name_en"]),
@@ -20,8 +22,26 @@ DIMENSIONS = {
         "awards",
         ["award_code", "official_code", "award_name_vi", "award_name_en", "award_level"],
     ),
-    "core.dim_provinces": ("provinces", ["province_code", "name_vi", "name_en"]),
+    "core.dim_provinces": (
+        ("provinces", "provinces_2025"),
+        ["province_code", "name_vi", "name_en", "valid_from", "valid_to"],
+    ),
+    "core.province_crosswalk": (
+        "province_crosswalk",
+        ["predecessor_code", "predecessor_name_vi", "successor_code", "successor_name_vi", "effective_from",
+         "legal_basis"],
+    ),
     "core.dim_status": ("status", ["status", "sdmx_code", "name_vi", "name_en"]),
+    "core.dim_units": ("units", ["unit", "name_vi", "name_en", "quantity", "factor", "is_additive"]),
+    "core.dim_indicators": (
+        "indicators",
+        ["indicator_code", "name_vi", "name_en", "unit", "measure_kind", "based_on"],
+    ),
+    "core.seed_targets": (
+        "targets",
+        ["province_code", "plan_start_year", "reference_year", "indicator_code", "bound", "target_value", "unit",
+         "source_note"],
+    ),
 }
 
 
@@ -29,8 +49,9 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Replace every dimension table with the shipped catalogues, in one transaction."""
     con.execute("begin transaction")
     try:
-        for table, (catalog, columns) in DIMENSIONS.items():
-            rows = [[row.get(c) or None for c in columns] for row in load_catalog(catalog).rows]
+        for table, (catalogs, columns) in DIMENSIONS.items():
+            names = (catalogs,) if isinstance(catalogs, str) else catalogs
+            rows = [[row.get(c) or None for c in columns] for name in names for row in load_catalog(name).rows]
             con.execute(f"delete from {table}")
             con.executemany(
                 f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
@@ -95,8 +116,12 @@ def commit_load(
     frames: dict[str, pd.DataFrame],
     warnings: list[dict],
     summary: dict,
+    before_commit: Callable[[], None] | None = None,
 ) -> int:
-    """Replace the partitions of every dataset in the file and close the ledger row, atomically."""
+    """Replace the partitions of every dataset in the file and close the ledger row, atomically.
+
+    `before_commit` runs inside the open transaction (tests use it to kill a load mid-way).
+    """
     con.execute("begin transaction")
     try:
         loaded = sum(
@@ -104,6 +129,8 @@ def commit_load(
         )
         ledger.record_problems(con, load_id, warnings)
         ledger.finish_load(con, load_id, "loaded", rows_loaded=loaded, rows_rejected=0, **summary)
+        if before_commit is not None:
+            before_commit()
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -126,3 +153,16 @@ def reject_load(
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def year_coverage(con: duckdb.DuckDBPyConnection, reference_year: int) -> dict[str, tuple[int, int]]:
+    """Per dataset: current rows for the reference year, and current rows for any year."""
+    coverage = {}
+    for name, dataset in DATASETS.items():
+        row = con.execute(
+            f"select count(*) filter (where reference_year = ?), count(*) from {dataset.table}"
+            " where _superseded_at is null",
+            [reference_year],
+        ).fetchone()
+        coverage[name] = (int(row[0]), int(row[1])) if row else (0, 0)
+    return coverage

@@ -1,0 +1,5 @@
+"""`python -m flows` runs the niengiam command line."""
+
+from flows.cli import main
+
+main()

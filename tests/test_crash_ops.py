@@ -1,0 +1,86 @@
+"""Crash safety: a real ingestion process killed with SIGKILL leaves the warehouse as before its load;
+the next run marks the interrupted load failed, and 'rerun --failed' completes it."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests._ops import Running, cli_env, copy_samples, facts, harness_api_url, query, run_cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
+
+
+def _revised(sample_dir: Path, folder: Path) -> Path:
+    """The 2010 trade file sent again as preliminary figures: the same partitions, a new vintage."""
+    text = (sample_dir / "phu-tho_2010_thuong-mai.csv").read_text(encoding="utf-8-sig")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "phu-tho_2010_thuong-mai_so-bo.csv"
+    target.write_text(text.replace("Chính thức", "Sơ bộ"), encoding="utf-8")
+    return target
+
+
+def test_killed_before_commit_then_completed_by_rerun(sample_dir: Path, tmp_path: Path) -> None:
+    home, env = tmp_path / "home", cli_env(harness_api_url())
+    database = home / "warehouse.duckdb"
+    copy_samples(sample_dir, home / "inbox", "phu-tho_2010_thuong-mai.csv")
+    assert run_cli(["ingest", "--home", str(home), "--quiet"], env).returncode == 0
+    before = facts(database)
+
+    victim = Running(["ingest", str(_revised(sample_dir, tmp_path / "new")), "--home", str(home)],
+                     cli_env(harness_api_url(), NIENGIAM_TEST_PAUSE_BEFORE_COMMIT="120"))
+    victim.wait_for("test hook: pausing")  # the new rows are written, the transaction is open
+    os.kill(victim.process.pid, signal.SIGKILL)
+    victim.process.wait()
+
+    assert facts(database) == before  # the warehouse is as before that load
+    assert query(database, "select load_id, status, pid from meta.loads order by 1") == [
+        (1, "loaded", query(database, "select pid from meta.loads where load_id = 1")[0][0]),
+        (2, "running", victim.process.pid),
+    ]
+
+    result = run_cli(["rerun", "--failed", "--home", str(home)], env)
+    assert result.returncode == 0, result.stderr
+    assert "marked interrupted loads as failed (run 'niengiam rerun --failed'): 2" in result.stderr
+    loads = query(database, "select load_id, status, retry_of, attempt, left(error, 12) from meta.loads order by 1")
+    assert loads[1:] == [(2, "failed", None, 1, "interrupted:"), (3, "loaded", 2, 2, None)]
+    statuses = query(database, "select status, _superseded_by, count(*) from core.fct_trade group by all order by all")
+    assert statuses == [("final", 3, 14), ("preliminary", None, 14)]  # the old vintage kept, superseded
+
+
+def _consistent(database: Path) -> None:
+    """Facts belong only to loaded loads, and each loaded load has exactly the rows it recorded."""
+    tables = ["core.fct_industrial_output", "core.fct_trade", "core.fct_awards"]
+    union = " union all ".join(f"select _load_id from {t}" for t in tables)
+    rows = query(database, f"""
+        with f as ({union}), per_load as (select _load_id, count(*) as n from f group by 1)
+        select l.load_id, l.status, l.rows_loaded, coalesce(p.n, 0)
+        from meta.loads as l full join per_load as p on p._load_id = l.load_id""")
+    for load_id, status, rows_loaded, found in rows:
+        assert status == "loaded" and found == rows_loaded if found else status != "loaded", (load_id, status, found)
+
+
+def test_killed_at_random_moments_the_warehouse_stays_consistent(sample_dir: Path, tmp_path: Path) -> None:
+    home, env = tmp_path / "home", cli_env(harness_api_url(), NIENGIAM_BATCH_SIZE="4")
+    database = home / "warehouse.duckdb"
+    copy_samples(sample_dir, home / "inbox")
+    chance = random.Random(20260115)
+    for _ in range(3):
+        victim = Running(["ingest", "--home", str(home)], env)
+        victim.wait_for("Ingesting")
+        time.sleep(chance.uniform(1.0, 8.0))
+        os.kill(victim.process.pid, signal.SIGKILL)
+        victim.process.wait()
+        if database.exists():
+            _consistent(database)
+
+    assert run_cli(["ingest", "--home", str(home), "--quiet"], env).returncode == 0
+    assert run_cli(["rerun", "--failed", "--home", str(home), "--quiet"], env).returncode == 0
+    _consistent(database)
+    assert query(database, "select count(distinct source_sha256) from meta.loads where status = 'loaded'") == [(18,)]
+    assert query(database, "select count(*) from meta.loads where status = 'running'") == [(0,)]

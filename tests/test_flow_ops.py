@@ -1,0 +1,128 @@
+"""The ingest flow's operational side under a real Prefect server: retries by kind, failed runs that name
+the file, the ledger linked to the flow run, batches read concurrently and written by one writer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from prefect import flow, task
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from flows.ingest import _transient_only, archive_files, ingest, prepare_warehouse
+from schemas.errors import DataError, TransientError
+from tests._ops import copy_samples, query
+from warehouse import archive, db
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def _task_run(task_run_id):
+    with get_client(sync_client=True) as client:
+        return client.read_task_run(task_run_id)
+
+
+def test_a_task_that_meets_a_locked_warehouse_is_retried(settings) -> None:
+    with db.writing(settings.database):
+        pass
+    settings = replace(settings, lock_timeout_s=0.2)
+    holder: list[subprocess.Popen] = []
+
+    @flow
+    def prepare() -> object:
+        holder.append(subprocess.Popen([  # a BI tool holding the warehouse for 2 s, from now
+            sys.executable, "-c",
+            f"import duckdb, time; con = duckdb.connect({str(settings.database)!r}, read_only=True);"
+            " print('ready', flush=True); time.sleep(2)",
+        ], stdout=subprocess.PIPE, text=True))
+        assert holder[0].stdout.readline().strip() == "ready"
+        return prepare_warehouse(settings, return_state=True).state_details.task_run_id
+
+    task_run = _task_run(prepare())
+    holder[0].wait()
+    assert task_run.state.is_completed()
+    assert task_run.run_count >= 2  # the first attempt met the lock and was retried
+
+
+@task(retries=3, retry_delay_seconds=0, retry_condition_fn=_transient_only)
+def _fails_with(kind: str) -> None:
+    if kind == "data":
+        raise DataError("the header is not recognised", file="x.xlsx", sheet="S", cell="B7")
+    raise TransientError("the warehouse is in use by process 1")
+
+
+@pytest.mark.parametrize(("kind", "runs"), [("data", 1), ("transient", 4)])
+def test_data_errors_are_terminal_and_transient_errors_are_retried(kind: str, runs: int) -> None:
+    @flow
+    def run() -> object:
+        return _fails_with(kind, return_state=True).state_details.task_run_id
+
+    task_run = _task_run(run())
+    assert task_run.state.is_failed()
+    assert task_run.run_count == runs
+
+
+def test_a_file_still_being_copied_is_archived_once_it_is_complete(settings, tmp_path: Path) -> None:
+    path = tmp_path / "growing.csv"
+    path.write_bytes(b"a,b\n")
+
+    def keep_writing() -> None:
+        for i in range(16):
+            with path.open("ab") as handle:
+                handle.write(f"{i},{i}\n".encode())
+            time.sleep(0.15)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+
+    @flow
+    def run() -> object:
+        return archive_files([str(path)], settings)
+
+    archived, failed = run()
+    writer.join()
+    assert failed == []
+    assert archived[0].sha256 == archive.sha256_of(path)  # the whole file, not a prefix
+
+
+def test_a_failed_run_names_the_file_and_the_reason_and_loads_link_to_the_run(settings, sample_dir, tmp_path) -> None:
+    inbox = tmp_path / "in"
+    copy_samples(sample_dir, inbox, "phu-tho_2011_gia-tri-sxcn.xlsx")
+    (inbox / "so-lieu-hong.csv").write_text("khong,co\n1,2\n", encoding="utf-8")
+    state = ingest([str(p) for p in sorted(inbox.iterdir())], settings, progress=False, return_state=True)
+    assert state.is_failed()
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))[0]
+    assert "so-lieu-hong.csv: rejected" in run.state.message
+    assert "layout spec" in run.state.message
+    rows = query(settings.database, "select file_name, status, flow_run_id from meta.loads order by load_id")
+    assert {(name, status) for name, status, _ in rows} == {
+        ("phu-tho_2011_gia-tri-sxcn.xlsx", "loaded"), ("so-lieu-hong.csv", "rejected")
+    }
+    assert {run_id for *_, run_id in rows} == {str(run.id)}
+
+
+def test_batches_are_read_concurrently_and_written_by_one_writer(settings, sample_dir, tmp_path) -> None:
+    files = copy_samples(sample_dir, tmp_path / "in", "phu-tho_201[01]_*")
+    settings = replace(settings, workers=2, batch_size=2)
+    state = ingest([str(p) for p in files], settings, progress=False, return_state=True)
+    assert state.is_completed()
+    with get_client(sync_client=True) as client:
+        from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterFlowRunId
+
+        task_runs = client.read_task_runs(task_run_filter=TaskRunFilter(
+            flow_run_id=TaskRunFilterFlowRunId(any_=[state.state_details.flow_run_id])
+        ))
+    by_task: dict[str, list] = {}
+    for run in task_runs:
+        by_task.setdefault(run.task_key.split("-")[0], []).append(run)
+    assert len(by_task["parse_files"]) == 3 and len(by_task["write_files"]) == 3  # 6 files, batches of 2
+    writes = sorted((r.start_time, r.end_time) for r in by_task["write_files"])
+    assert all(end <= next_start for (_, end), (next_start, _) in zip(writes, writes[1:]))  # never two at once
+    assert query(settings.database, "select count(*), count(distinct source_sha256) from meta.loads") == [(6, 6)]

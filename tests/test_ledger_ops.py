@@ -1,0 +1,113 @@
+"""The ledger's decisions (skip, load, re-run), chains of attempts, interrupted loads and filtered listings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from warehouse import db, ledger
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    with db.writing(tmp_path / "w.duckdb") as connection:
+        yield connection
+
+
+def _file(con, sha: str, name: str = "f.xlsx") -> None:
+    ledger.record_source_file(con, sha, name, f"/inbox/{name}", 10, f"/archive/{sha}.xlsx")
+
+
+def _attempt(con, sha: str, status: str, retry_of: int | None = None, **fields) -> int:
+    load_id = ledger.start_load(con, sha, "f.xlsx", "run-1", retry_of)
+    if status != "running":
+        ledger.finish_load(con, load_id, status, **fields)
+    return load_id
+
+
+def test_a_new_file_is_loaded_without_a_link(con) -> None:
+    assert ledger.decide(con, "a" * 64) == ledger.Decision(None, None)
+
+
+def test_a_loaded_file_is_skipped_even_when_rerun_on_purpose(con) -> None:
+    _file(con, "a")
+    first = _attempt(con, "a", "loaded", reference_years="2014")
+    assert "already loaded (load 1, 2014)" in ledger.decide(con, "a").skip_reason
+    assert ledger.decide(con, "a", retry_of=first).skip_reason.endswith("nothing to do")
+
+
+def test_a_rejected_file_is_skipped_by_ingest_but_rerun_when_asked(con) -> None:
+    _file(con, "a")
+    first = _attempt(con, "a", "rejected", error="bad")
+    assert f"niengiam rerun {first}" in ledger.decide(con, "a").skip_reason
+    assert ledger.decide(con, "a", retry_of=first) == ledger.Decision(None, first)
+
+
+def test_a_failed_file_is_tried_again_linked_to_its_first_attempt(con) -> None:
+    _file(con, "a")
+    first = _attempt(con, "a", "failed")
+    second = _attempt(con, "a", "failed", retry_of=first)
+    assert ledger.decide(con, "a") == ledger.Decision(None, first)
+    third = ledger.start_load(con, "a", "f.xlsx", "run-2", ledger.decide(con, "a").retry_of)
+    record = ledger.get_load(con, third)
+    assert (record.retry_of, record.attempt) == (first, 3)
+    assert second == first + 1
+
+
+def test_chains_report_their_last_attempt_only(con) -> None:
+    _file(con, "a", "a.xlsx")
+    _file(con, "b", "b.xlsx")
+    _file(con, "c", "c.xlsx")
+    a1 = _attempt(con, "a", "failed")
+    _attempt(con, "a", "loaded", retry_of=a1)  # fixed: not a candidate any more
+    b1 = _attempt(con, "b", "rejected")
+    b2 = _attempt(con, "b", "failed", retry_of=b1)
+    c1 = _attempt(con, "c", "failed")
+    found = ledger.last_attempts_in(con, ("failed", "rejected"))
+    assert [(c.first_load_id, c.last.load_id) for c in found] == [(b1, b2), (c1, c1)]
+    assert found[0].archive_path == Path("/archive/b.xlsx") and found[0].original_name == "b.xlsx"
+    assert [c.first_load_id for c in ledger.last_attempts_in(con, ("rejected",))] == []
+
+
+def test_any_attempt_of_a_chain_finds_its_last_attempt(con) -> None:
+    _file(con, "b")
+    b1 = _attempt(con, "b", "rejected")
+    b2 = _attempt(con, "b", "failed", retry_of=b1)
+    assert ledger.last_attempt_of(con, b1).last.load_id == b2
+    assert ledger.last_attempt_of(con, b2).last.load_id == b2
+    assert ledger.last_attempt_of(con, 999) is None
+
+
+def test_running_loads_of_dead_processes_become_failed_interrupted(con) -> None:
+    _file(con, "a")
+    load_id = _attempt(con, "a", "running")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    con.execute("update meta.loads set pid = ? where load_id = ?", [int(dead.stdout), load_id])
+    alive = _attempt(con, "a", "running")
+    con.execute("update meta.loads set pid = ? where load_id = ?", [os.getppid(), alive])
+    assert ledger.mark_interrupted(con) == [load_id]
+    record = ledger.get_load(con, load_id)
+    assert record.status == "failed" and record.error.startswith("interrupted")
+    assert ledger.get_load(con, alive).status == "running"
+
+
+def test_find_loads_filters_by_state_year_and_dataset(con) -> None:
+    _file(con, "a")
+    _file(con, "b")
+    _attempt(con, "a", "loaded", dataset="industrial_output,trade", reference_years="2010-2012")
+    _attempt(con, "b", "rejected", dataset="awards", reference_years="2009,2014", error="bad\n  cell B7")
+    columns, rows = ledger.find_loads(con)
+    assert columns[:3] == ["load_id", "file_name", "status"] and len(rows) == 2
+    error = rows[0][columns.index("error")]
+    assert error == "bad cell B7"  # one line
+    ids = lambda **f: [r[0] for r in ledger.find_loads(con, **f)[1]]  # noqa: E731
+    assert ids(year=2011) == [1]
+    assert ids(year=2014) == [2]
+    assert ids(year=2013) == []
+    assert ids(dataset="trade") == [1]
+    assert ids(dataset="awards", state="rejected") == [2]
+    assert ids(state="loaded", year=2014) == []

@@ -20,14 +20,13 @@ from schemas.fingerprint import check_fingerprint
 from schemas.grid import Sheet, Workbook
 from schemas.layout import Region, find_region
 from schemas.numbers import ParsedNumber, infer_decimal, parse_number
-from schemas.observations import finish_units, observe, title_province
+from schemas.observations import DITTO_MARKS, finish_units, observe, title_province
 from schemas.problems import Problem, problem
 from schemas.specs import FieldSpec, LayoutSpec, folded
 from schemas.text import clean_text, col_letter, find_unit_line, split_unit, strip_footnote
 
 HEADER_SEARCH_ROWS = 40
 YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
-DITTO_MARKS = frozenset({'"', "”", "“", "〃", "''", '""', "„"})
 LINEAGE = ["_source_sheet", "_source_cell", "_source_row"]
 
 FIELD_NAMES = {

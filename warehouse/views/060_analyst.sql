@@ -35,53 +35,7 @@ final as (
 )
 select * from final order by kind, code;
 
-create or replace view reporting.observation_vintages as
-with industrial as (
-    select
-        'industrial_output' as dataset, province_code, reference_year,
-        industry_code as dimension_1, ownership_code as dimension_2,
-        price_basis || coalesce(' ' || base_year, '') as dimension_3,
-        value_bn_vnd as value, 'bn_vnd' as unit, status,
-        _load_id, _loaded_at, _superseded_at, _superseded_by
-    from core.fct_industrial_output
-),
-trade as (
-    select
-        'trade' as dataset, province_code, reference_year,
-        flow_code as dimension_1, product_group_code as dimension_2, null as dimension_3,
-        value, unit, status,
-        _load_id, _loaded_at, _superseded_at, _superseded_by
-    from core.fct_trade
-),
-awards as (
-    select
-        'awards' as dataset, province_code, reference_year,
-        award_code as dimension_1, recipient_kind as dimension_2, null as dimension_3,
-        award_count::double as value, 'count' as unit, status,
-        _load_id, _loaded_at, _superseded_at, _superseded_by
-    from core.fct_awards
-),
-unioned as (
-    select * from industrial
-    union all select * from trade
-    union all select * from awards
-),
-final as (
-    select
-        dataset, province_code, reference_year, dimension_1, dimension_2, dimension_3,
-        value, unit, status,
-        row_number() over (
-            partition by dataset, province_code, reference_year, dimension_1, dimension_2, dimension_3
-            order by _loaded_at, _load_id
-        ) as vintage,
-        _superseded_at is null as is_current,
-        _load_id as load_id,
-        _loaded_at as loaded_at,
-        _superseded_at as superseded_at,
-        _superseded_by as superseded_by
-    from unioned
-)
-select * from final;
+-- reporting.observation_vintages is defined in 040_trust.sql (one definition; described here).
 
 -- One row per dataset × province × year that any load touched or that holds figures.
 create or replace view reporting.submissions as

@@ -28,5 +28,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check flows schemas warehouse niengiam tests
 	$(BIN)/mypy
 
+# The benchmark suite (bench/README.md): every workload and baseline, median of runs, writes BENCHMARKS.md.
+# Full national scale by default; a quick look: make bench BENCH_ARGS="--scale 0.02 --runs 1".
+BENCH_ARGS ?= --scale 1 --runs 3
+bench: $(STAMP)
+	$(TEST_ENV) $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+reliability: $(STAMP)
+	$(TEST_ENV) $(BIN)/python scripts/reliability.py --trials 20
+
 clean:
 	rm -rf niengiam-home .pytest_cache .hypothesis

@@ -43,7 +43,19 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Registers the command modules again on use: a module imported before flows.cli joins late."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _register()
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _register()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="niengiam")
 def main() -> None:
     """niengiam: yearly statistics spreadsheets into a validated DuckDB warehouse.
@@ -55,10 +67,18 @@ def main() -> None:
 
 def _register() -> None:
     """Attach the commands of each area (kept in their own modules) to the group."""
-    from flows import commands_ingest, commands_ops, commands_query
+    from flows import (
+        commands_ingest,
+        commands_inspect,
+        commands_ops,
+        commands_quarantine,
+        commands_query,
+        commands_report,
+    )
 
-    for module in (commands_ingest, commands_query, commands_ops):
-        for command in module.COMMANDS:
+    modules = (commands_ingest, commands_query, commands_report, commands_ops, commands_inspect, commands_quarantine)
+    for module in modules:
+        for command in getattr(module, "COMMANDS", []):  # [] while that module is still being imported
             main.add_command(command)
 
 

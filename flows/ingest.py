@@ -22,13 +22,14 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.settings import Settings
+from schemas.crosschecks import check_against_history
 from schemas.errors import DataError, NiengiamError, TransientError
 from schemas.grid import Workbook
 from schemas.parse import ParseContext
 from schemas.pipeline import ValidatedFile, first_problems, parse_file, read_file, validate_file
 from schemas.problems import Problem, problem
 from schemas.specs import load_specs
-from warehouse import archive, db, ledger, load
+from warehouse import archive, db, history, ledger, load, quarantine
 
 RETRY_DELAYS = [1, 3, 10]
 ARCHIVE_RETRY_DELAYS = (1.0, 3.0, 10.0)
@@ -157,7 +158,7 @@ def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]
     """The one writer: each file's load (or rejection) in its own transaction, one connection per batch."""
     run_id = flow_run.get_id()
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        return [_write_one(con, item, run_id, _pause_hook(settings, item)) for item in pending]
+        return [_write_one(con, item, run_id, settings) for item in pending]
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
@@ -257,7 +258,7 @@ def _outside(frames: dict[str, Any], years: tuple[int, int] | None) -> str | Non
     )
 
 
-def _write_one(con: Any, item: Pending, run_id: str | None, before_commit: Callable[[], None] | None) -> FileOutcome:
+def _write_one(con: Any, item: Pending, run_id: str | None, settings: Settings) -> FileOutcome:
     name, sha = item.archived.display_name, item.archived.sha256
     if item.outside:
         return FileOutcome(name, "outside", message=item.outside)
@@ -266,10 +267,31 @@ def _write_one(con: Any, item: Pending, run_id: str | None, before_commit: Calla
         return FileOutcome(name, "skipped", message=decision.skip_reason)
     load_id = ledger.start_load(con, sha, name, run_id, decision.retry_of)
     try:
-        return _finish_load(con, item, load_id, before_commit)
+        checked = _check_against_warehouse(con, item, load_id, settings)
+        return _finish_load(con, checked, load_id, _pause_hook(settings, item))
     except Exception as exc:  # the transaction was rolled back: the load is failed, never half-done
         ledger.finish_load(con, load_id, "failed", error=f"{type(exc).__name__}: {exc}")
         return FileOutcome(name, "failed", load_id, message=str(exc))
+
+
+def _check_against_warehouse(con: Any, item: Pending, load_id: int, settings: Settings) -> Pending:
+    """Compare with the previous year and the vintage being replaced (findings by status); link a correction.
+
+    Runs in the writer, so loads committed earlier in the same run count as history.
+    """
+    validated = item.validated
+    if item.error is not None or item.failure is not None or validated is None or not validated.frames:
+        return item
+    held = {name: history.previous_values(con, name, frame) for name, frame in validated.frames.items()}
+    checked = check_against_history(validated, held, settings.yoy_bound_pct)
+    summary = checked.summary()
+    quarantine.link_correction(con, load_id, summary["dataset"], summary["province_code"], summary["reference_years"])
+    return replace(item, validated=checked)
+
+
+def _warnings(validated: ValidatedFile) -> dict[str, Any]:
+    shown = [f"warning: {p.where() + ': ' if p.where() else ''}{p.message}" for p in validated.warnings[:5]]
+    return {"message": f"{len(validated.warnings)} warning(s)" if validated.warnings else "", "problems": shown}
 
 
 def _finish_load(con: Any, item: Pending, load_id: int, before_commit: Callable[[], None] | None) -> FileOutcome:
@@ -291,7 +313,7 @@ def _finish_load(con: Any, item: Pending, load_id: int, before_commit: Callable[
     rows = load.commit_load(
         con, load_id, item.archived.sha256, validated.frames, warnings, validated.summary(), before_commit
     )
-    return FileOutcome(name, "loaded", load_id, rows, **_coverage(validated))
+    return FileOutcome(name, "loaded", load_id, rows, **_coverage(validated), **_warnings(validated))
 
 
 def _pause_hook(settings: Settings, item: Pending) -> Callable[[], None] | None:

@@ -34,6 +34,7 @@ class Settings:
     def ingest_lock(self) -> Path:
         """The file whose lock serialises ingestions into this warehouse."""
         return self.database.parent / f".{self.database.name}.ingest.lock"
+    yoy_bound_pct: float = 50.0
 
     def with_database(self, database: Path | None) -> Settings:
         """A copy pointing at another warehouse file, when one is given."""
@@ -62,6 +63,7 @@ def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None
         workers=int(env.get("NIENGIAM_WORKERS", "2")),
         batch_size=int(env.get("NIENGIAM_BATCH_SIZE", "10")),
         pause_before_commit_s=float(env.get("NIENGIAM_TEST_PAUSE_BEFORE_COMMIT", "0")),
+        yoy_bound_pct=float(env.get("NIENGIAM_YOY_BOUND", "50")),
     )
 
 

@@ -20,6 +20,10 @@ CATALOGS: dict[str, tuple[str, Callable[[object], str]]] = {
     "provinces": ("province_code", fold),
     "status": ("status", fold),
     "units": ("unit", fold),
+    "provinces_2025": ("province_code", fold),
+    "province_crosswalk": ("predecessor_code", fold),
+    "indicators": ("indicator_code", fold),
+    "targets": ("indicator_code", fold),
 }
 
 

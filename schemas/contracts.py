@@ -10,8 +10,11 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from schemas.catalogs import load_catalog
-from schemas.datasets import DATASETS, Dataset, total_findings
+from schemas.crosschecks import share_findings, vn_number
+from schemas.datasets import DATASETS, FLOW_UNITS, Dataset, total_findings
 from schemas.problems import Problem, problem
+from schemas.provinces import place_on_map
+from schemas.units import canonical_units, to_canonical_units
 
 FIRST_YEAR = 1975
 STATUSES = ("final", "preliminary", "estimate")
@@ -121,13 +124,63 @@ class Awards(_Base):
         return (s % 1) == 0
 
 
+class Targets(_Base):
+    """Grain: one bound (lower or upper) per province, plan (start year to reference year) and indicator."""
+
+    plan_start_year: Series[int] = Code()
+    indicator_code: Series[str] = Code()
+    bound: Series[str] = Code(isin=["lower", "upper"])
+    target_value: Series[float] = Code()
+    unit: Series[str] = Code()
+
+    class Config:
+        unique = list(DATASETS["targets"].grain)
+
+    @pa.check("reference_year", name="year_range")
+    def year_in_range(cls, s: pd.Series) -> pd.Series:
+        return s.between(FIRST_YEAR, dt.date.today().year + PLAN_HORIZON_YEARS)
+
+    @pa.check("indicator_code", name="known_code:indicators")
+    def known_indicator(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "indicators")
+
+    @pa.dataframe_check(name="plan_period")
+    def plan_in_order(cls, df: pd.DataFrame) -> pd.Series:
+        return df["plan_start_year"] <= df["reference_year"]
+
+    @pa.dataframe_check(name="unit_matches_indicator")
+    def unit_matches_indicator(cls, df: pd.DataFrame) -> pd.Series:
+        expected = canonical_units(DATASETS["targets"], df)
+        return expected.isna() | (expected == df["unit"])
+
+    @pa.dataframe_check(name="bounds_in_order")
+    def lower_below_upper(cls, df: pd.DataFrame) -> pd.Series:
+        keys = [c for c in DATASETS["targets"].grain if c != "bound"]
+        lower = df[df["bound"] == "lower"].set_index(keys)["target_value"]
+        upper = df[df["bound"] == "upper"].set_index(keys)["target_value"]
+        both = pd.concat([lower.rename("lower"), upper.rename("upper")], axis=1).dropna()
+        bad = set(both[both["lower"] > both["upper"]].index)
+        return ~pd.Series([tuple(r) in bad for r in df[keys].itertuples(index=False)], index=df.index, dtype=bool)
+
+
 CONTRACTS: dict[str, type[_Base]] = {
     "industrial_output": IndustrialOutput,
     "trade": Trade,
     "awards": Awards,
+    "targets": Targets,
 }
-FLOW_UNITS = {"export": "mn_usd", "import": "mn_usd", "retail": "bn_vnd"}
+PLAN_HORIZON_YEARS = 30
 BUILTIN_RULES = {"greater_than_or_equal_to": "non_negative", "isin": "in_list"}
+PLAN_RULES = {
+    "plan_period": (
+        "the plan starts after the year it ends; check the start year ('Từ năm') and the end year ('Đến năm')",
+        "năm bắt đầu kế hoạch sau năm kết thúc; hãy kiểm tra 'Từ năm' và 'Đến năm'",
+    ),
+    "bounds_in_order": (
+        "the lower bound of this target is above its upper bound; fix one of them",
+        "cận dưới của chỉ tiêu lớn hơn cận trên; hãy sửa lại một trong hai",
+    ),
+}
 
 
 def _totals_ok(dataset: Dataset, df: pd.DataFrame) -> pd.Series:
@@ -136,13 +189,19 @@ def _totals_ok(dataset: Dataset, df: pd.DataFrame) -> pd.Series:
 
 
 def validate(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """Validate lazily (every problem at once); returns the coerced frame and the problems found."""
+    """Validate lazily (every problem at once); returns the coerced frame and the problems found.
+
+    Before the contract runs, figures are converted into the dataset's canonical unit (the written value
+    and unit kept) and figures of 2025 on are placed on the provinces formed on 2025-07-01.
+    """
     dataset = DATASETS[dataset_name]
     contract = CONTRACTS[dataset_name]
+    frame, problems = place_on_map(to_canonical_units(dataset, frame), dataset.boundary_year)
+    problems += share_findings(dataset, frame)
     try:
-        return contract.validate(frame, lazy=True), []
+        return contract.validate(frame, lazy=True), problems
     except pa.errors.SchemaErrors as exc:
-        return frame, failures_to_problems(dataset, frame, exc.failure_cases)
+        return frame, problems + failures_to_problems(dataset, frame, exc.failure_cases)
 
 
 COLUMN_WORDS = {
@@ -193,7 +252,10 @@ def _problem_for(
         sheet, cell = _cell(frame, index, None)
         key = ", ".join(str(frame.at[index, c]) for c in dataset.grain) if index in frame.index else ""
         return problem("unique", sheet=sheet, cell=cell, column=None, value=key, what=f"figure ({key})")
-    if rule in ("total_equals_parts", "unit_matches_flow"):
+    if rule in PLAN_RULES:
+        sheet, cell = _cell(frame, index, None)
+        return Problem(rule, *PLAN_RULES[rule], sheet=sheet, cell=cell)
+    if rule in ("total_equals_parts", "unit_matches_flow", "unit_matches_indicator"):
         sheet, cell = _cell(frame, index, None)
         found = totals.get(index)
         if rule == "total_equals_parts" and found is not None:
@@ -208,6 +270,9 @@ def _problem_for(
                 diff=_fmt(abs(found.total - found.parts)),
             )
         unit = frame.at[index, "unit"] if index in frame.index else value
+        if rule == "unit_matches_indicator":
+            wanted = canonical_units(dataset, frame.loc[[index]]).iloc[0] if index in frame.index else None
+            return problem("unit", sheet=sheet, cell=cell, column="unit", value=unit, allowed=f"this indicator is in {wanted}")
         return problem("unit", sheet=sheet, cell=cell, column="unit", value=unit, allowed="triệu USD for trade flows, tỷ đồng for retail")
     sheet, cell = _cell(frame, index, str(column))
     if rule in ("non_negative", "integral", "year_range"):
@@ -226,7 +291,68 @@ def _problem_for(
                    detail_vi=f"{what} {value!r} không đạt quy tắc {rule}")
 
 
-def _fmt(x: float) -> str:
-    """Vietnamese number formatting for messages: 28.029,5."""
-    text = f"{x:,.3f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+_fmt = vn_number
+
+
+# --- contracts of the datasets read by format-2 layout specs ----------------------------------------
+
+PERIOD_PATTERN = r"^(?:Y|FY|M(?:[1-9]|1[0-2])|Q[1-4]|M1-M(?:[1-9]|1[0-2]))$"
+BASES = ("same_period_previous_year", "previous_period", "plan", "other")
+AREA_PATTERN = r"^[A-Z]{2}$"  # a foreign area as an ISO 3166 alpha-2 code (e.g. AU), beside province codes
+
+
+class IndustrialProductionIndex(_Base):
+    """Grain: one index (%) per area, year, period, industry (VSIC) and comparison base."""
+
+    period: Series[str] = Code(str_matches=PERIOD_PATTERN)
+    industry_code: Series[str] = Code(str_matches=r"^(?:TOTAL|[A-U](?:\d{2})?)$")
+    base: Series[str] = Code(isin=BASES)
+    index_pct: Series[float] = Code(ge=0)
+    unit: Series[str] = Code(isin=["percent"])
+    industry_label: Series[str] = pa.Field(nullable=True)
+    period_label: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        unique = list(DATASETS["iip"].grain)
+
+
+class Indicators(pa.DataFrameModel):
+    """Grain: one figure per source, table, area, year, period, indicator, dimension path, measure and base."""
+
+    province_code: Series[str] = Code()
+    reference_year: Series[int] = Code()
+    source: Series[str] = Code()
+    table_id: Series[str] = Code()
+    indicator_code: Series[str] = Code()
+    dimension_path: Series[str] = pa.Field(nullable=True)
+    period: Series[str] = Code(str_matches=PERIOD_PATTERN)
+    measure: Series[str] = pa.Field(nullable=True)
+    base: Series[str] = pa.Field(nullable=True, isin=list(BASES))
+    value: Series[float] = pa.Field(nullable=True)
+    unit: Series[str] = pa.Field(nullable=True)
+    unit_multiplier: Series[float] = Code(gt=0)
+    missing_reason: Series[str] = pa.Field(nullable=True)
+    status: Series[str] = Code(isin=STATUSES)
+    _source_sheet: Series[str] = Lineage()
+    _source_cell: Series[str] = Lineage()
+
+    class Config:
+        coerce = True
+        strict = False
+        unique = list(DATASETS["indicators"].grain)
+
+    @pa.check("province_code", name="known_code:provinces")
+    def known_area(cls, s: pd.Series) -> pd.Series:
+        return _known(s, "provinces") | s.str.fullmatch(AREA_PATTERN)
+
+    @pa.check("reference_year", name="year_range")
+    def year_in_range(cls, s: pd.Series) -> pd.Series:
+        return s.between(1900, dt.date.today().year + 1)
+
+    @pa.dataframe_check(name="value_or_reason")
+    def value_or_reason(cls, df: pd.DataFrame) -> pd.Series:
+        return df["value"].notna() | df["missing_reason"].notna()
+
+
+CONTRACTS["iip"] = IndustrialProductionIndex
+CONTRACTS["indicators"] = Indicators  # type: ignore[assignment]

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 
 LINEAGE_COLUMNS = ["_source_sheet", "_source_cell"]
+ORIGINAL_COLUMNS = ["original_value", "original_unit"]
+YEAR_DIMENSIONS = ("base_year", "plan_start_year")
+FLOW_UNITS = {"export": "mn_usd", "import": "mn_usd", "retail": "bn_vnd"}
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,34 @@ class Hierarchy:
 
 
 @dataclass(frozen=True)
+class UnitRule:
+    """The canonical unit of a dataset's figures: fixed, or decided by the code of one dimension."""
+
+    fixed: str | None = None
+    by: str | None = None
+    codes: tuple[tuple[str, str], ...] = ()
+    catalog: str | None = None
+
+
+@dataclass(frozen=True)
+class ShareRule:
+    """Percentage shares along one dimension that add up to 100 (and a total row, when given, is 100)."""
+
+    dimension: str
+    total: str | None = "TOTAL"
+    where: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndexRule:
+    """Rows coded `index_code` state an index (previous year = 100) of the rows coded `value_code`."""
+
+    dimension: str
+    index_code: str
+    value_code: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     """One dataset: what a row means (its grain), where it is stored, and how it adds up."""
 
@@ -33,6 +64,11 @@ class Dataset:
     label_en: str
     integral: bool = False
     hierarchies: tuple[Hierarchy, ...] = ()
+    units: UnitRule | None = None
+    shares: tuple[ShareRule, ...] = ()
+    indices: tuple[IndexRule, ...] = ()
+    plausibility: bool = False
+    boundary_year: str = "reference_year"
 
     @property
     def grain(self) -> list[str]:
@@ -43,7 +79,7 @@ class Dataset:
     def columns(self) -> list[str]:
         """Columns of the tidy frame handed to the contract and the warehouse."""
         extra = [] if "unit" in self.dimensions else ["unit"]
-        return [*self.grain, self.value_column, *extra, "status", *LINEAGE_COLUMNS]
+        return [*self.grain, self.value_column, *extra, "status", *ORIGINAL_COLUMNS, *LINEAGE_COLUMNS]
 
 
 DATASETS: dict[str, Dataset] = {
@@ -54,6 +90,8 @@ DATASETS: dict[str, Dataset] = {
         value_column="value_bn_vnd",
         label_vi="Giá trị sản xuất công nghiệp",
         label_en="Industrial output",
+        units=UnitRule(fixed="bn_vnd"),
+        plausibility=True,
         hierarchies=(
             Hierarchy("industry_code", "TOTAL", frozenset("BCDE"), where={"ownership_code": "TOTAL"}),
             Hierarchy(
@@ -71,6 +109,8 @@ DATASETS: dict[str, Dataset] = {
         value_column="value",
         label_vi="Xuất nhập khẩu và bán lẻ",
         label_en="Trade and retail sales",
+        units=UnitRule(by="flow_code", codes=tuple(FLOW_UNITS.items())),
+        plausibility=True,
         hierarchies=(
             Hierarchy(
                 "product_group_code", "TOTAL", residuals=frozenset({"OTHER_GOODS", "OTHER_SERVICES"})
@@ -85,6 +125,17 @@ DATASETS: dict[str, Dataset] = {
         label_vi="Thi đua khen thưởng",
         label_en="Awards",
         integral=True,
+        units=UnitRule(fixed="count"),
+    ),
+    "targets": Dataset(
+        name="targets",
+        table="core.fct_targets",
+        dimensions=("plan_start_year", "indicator_code", "bound"),
+        value_column="target_value",
+        label_vi="Chỉ tiêu kế hoạch",
+        label_en="Plan targets",
+        units=UnitRule(by="indicator_code", catalog="indicators"),
+        boundary_year="plan_start_year",
     ),
 }
 
@@ -95,13 +146,14 @@ def to_dataset_frame(dataset: Dataset, parsed: pd.DataFrame) -> pd.DataFrame:
     for column in dataset.columns:
         if column not in frame.columns:
             frame[column] = np.nan
-    if "base_year" in frame.columns:
-        frame["base_year"] = pd.to_numeric(frame["base_year"], errors="coerce").astype("Int64")
+    for column in YEAR_DIMENSIONS:
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").round().astype("Int64")
     cells = [c for c in frame.columns if c.startswith("_cell_")]
     return frame[[*dataset.columns, "_source_row", *cells]].reset_index(drop=True)
 
 
-def _decimals(values: pd.Series) -> int:
+def published_decimals(values: pd.Series) -> int:
     """How many decimals the published figures use (0–3)."""
     finite = values.dropna().abs()
     for digits in range(4):
@@ -148,15 +200,55 @@ def _compare(
         {"parts": grouped[value].sum(), "n": grouped[value].size(), "codes": grouped[h.dimension].agg(tuple)}
     )
     merged = totals.reset_index().merge(summary.reset_index(), on=keys, how="inner")
-    unit = 0 if integral else 10.0 ** -_decimals(pd.concat([totals[value], parts[value]]))
+    unit = 0 if integral else 10.0 ** -published_decimals(pd.concat([totals[value], parts[value]]))
     out = []
     for row in merged.itertuples(index=False):
-        codes = tuple(sorted(getattr(row, "codes")))
+        codes = tuple(sorted(row.codes))
         complete = (h.parts is not None and set(codes) >= h.parts) or bool(h.residuals & set(codes))
-        total, summed, n = getattr(row, value), getattr(row, "parts"), getattr(row, "n")
+        total, summed, n = getattr(row, value), row.parts, row.n
         tolerance = unit * 0.5 * (n + 1) + 1e-9
         if complete and abs(total - summed) > tolerance:
             out.append(TotalFinding(int(row.index), "total_equals_parts", total, summed, codes))
         elif not complete and summed - total > tolerance:
             out.append(TotalFinding(int(row.index), "parts_within_total", total, summed, codes))
     return out
+
+
+# --- datasets read by format-2 layout specs (GSO data annexes, generic indicator tables) -------------
+
+
+@dataclass(frozen=True)
+class ObservationDataset(Dataset):
+    """A dataset that keeps attributes beside its grain and is replaced by its own partition keys."""
+
+    attributes: tuple[str, ...] = ()
+    partition_keys: tuple[str, ...] = ("province_code", "reference_year")
+    units_as_written: bool = False  # keep the unit as the table writes it ('Nghìn tấn', '$m'), not a code
+
+    @property
+    def columns(self) -> list[str]:
+        """Grain, value, unit, attributes, status and lineage."""
+        extra = [] if "unit" in (*self.dimensions, *self.attributes) else ["unit"]
+        return [*self.grain, self.value_column, *extra, *self.attributes, "status", *LINEAGE_COLUMNS]
+
+
+DATASETS["iip"] = ObservationDataset(
+    name="iip",
+    table="core.fct_iip",
+    dimensions=("period", "industry_code", "base"),
+    value_column="index_pct",
+    label_vi="Chỉ số sản xuất công nghiệp",
+    label_en="Industrial production index",
+    attributes=("industry_label", "period_label"),
+)
+DATASETS["indicators"] = ObservationDataset(
+    name="indicators",
+    table="core.fct_indicators",
+    dimensions=("source", "table_id", "indicator_code", "dimension_path", "period", "measure", "base"),
+    value_column="value",
+    label_vi="Chỉ tiêu thống kê (bảng chung)",
+    label_en="Statistical indicators (generic tables)",
+    attributes=("indicator_label", "period_label", "unit_base", "unit_multiplier", "missing_reason", "notes"),
+    partition_keys=("source", "table_id", "province_code", "reference_year"),
+    units_as_written=True,
+)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
+import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import python_calamine as calamine
 
+from schemas.encodings import decode_legacy, decode_legacy_bytes
 from schemas.errors import DataError
 
 Cell = str | float | int | bool | datetime | date | time | timedelta | None
@@ -82,7 +86,10 @@ def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
     kind = sniff_format(head)
     if kind == "zip":
         kind = _check_zip(path, name)
-        return Workbook(name, kind, _read_calamine(path, name))
+        sheets = _read_calamine(path, name)
+        if kind == "xlsx":
+            mark_formula_gaps(sheets, formula_gaps(path))
+        return Workbook(name, kind, sheets)
     if kind == "xls":
         return Workbook(name, "xls", _read_calamine(path, name))
     return Workbook(name, "csv", [read_csv_sheet(path.read_bytes(), name)])
@@ -123,8 +130,11 @@ def _check_zip(path: Path, name: str) -> str:
 
 def _read_calamine(path: Path, name: str) -> list[Sheet]:
     try:
-        book = calamine.CalamineWorkbook.from_path(str(path))
-        return [_read_sheet(book, meta) for meta in book.sheets_metadata]
+        # From the bytes, not the path: calamine picks its reader by extension, and an .xls renamed
+        # .xlsx is still a workbook we can read.
+        with path.open("rb") as handle:
+            book = calamine.CalamineWorkbook.from_filelike(handle)
+            return [_read_sheet(book, meta) for meta in book.sheets_metadata]
     except calamine.PasswordError as exc:
         raise DataError(
             "the workbook is protected by a password",
@@ -154,17 +164,26 @@ def _read_sheet(book: calamine.CalamineWorkbook, meta: calamine.SheetMetadata) -
     rows = [_trim(list(row)) for row in sheet.iter_rows()]
     top, left = sheet.start if sheet.start else (0, 0)
     if left:
-        rows = [[None] * left + row for row in rows]
-    rows = [[] for _ in range(top)] + rows
+        rows = [[None] * left + row if row else row for row in rows]
+    end = sheet.end[0] + 1 if sheet.end else len(rows)
+    if len(rows) < end:  # rows counted from the first used row (older calamine), not from row 1
+        rows = [[] for _ in range(top)] + rows
     while rows and not rows[-1]:
         rows.pop()
     merges = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
-    return Sheet(meta.name, rows, hidden, merges)
+    return Sheet(decode_legacy(meta.name), rows, hidden, merges)
+
+
+def _cell(value: Cell) -> Cell:
+    """A cell as niengiam keeps it: '' is None, legacy-encoded text (TCVN3, VNI) becomes Unicode."""
+    if isinstance(value, str):
+        return decode_legacy(value) if value else None
+    return value
 
 
 def _trim(row: list[Cell]) -> list[Cell]:
-    """Empty strings become None and trailing empties are dropped (phantom widths cost nothing)."""
-    cells = [None if c == "" else c for c in row]
+    """Cells cleaned by _cell, trailing empties dropped (phantom widths cost nothing)."""
+    cells = [_cell(c) for c in row]
     while cells and cells[-1] is None:
         cells.pop()
     return cells
@@ -185,7 +204,7 @@ _BOMS = [
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: a BOM if any, then UTF-16 without BOM, UTF-8, else Windows-1258."""
+    """Decode CSV bytes: a BOM if any, then UTF-16 without BOM, UTF-8, else 'legacy' (see read_csv_sheet)."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding), encoding
@@ -197,7 +216,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return data.decode("cp1258", errors="replace"), "cp1258"
+        return data.decode("latin-1"), "legacy"  # bytes kept one to one; each cell is decoded on its own
 
 
 def sniff_delimiter(text: str) -> str:
@@ -216,9 +235,16 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
+def _csv_cell(cell: str, legacy: bool) -> str | None:
+    """A CSV field: blank is None; in a non-UTF file, Windows-1258, TCVN3 or VNI decided for this cell."""
+    if not cell.strip():
+        return None
+    return decode_legacy_bytes(cell.encode("latin-1")) if legacy else cell
+
+
 def read_csv_sheet(data: bytes, name: str) -> Sheet:
     """One sheet from CSV bytes: encoding detected, delimiter sniffed, every cell kept as text."""
-    text, _ = decode_text(data)
+    text, encoding = decode_text(data)
     if "\x00" in text:
         raise DataError(
             "the file is neither a spreadsheet nor a text (CSV) file",
@@ -227,8 +253,91 @@ def read_csv_sheet(data: bytes, name: str) -> Sheet:
         )
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = [_trim([cell if cell.strip() else None for cell in row]) for row in reader]
+    legacy = encoding == "legacy"
+    rows = [_trim([_csv_cell(cell, legacy) for cell in row]) for row in reader]
     while rows and not rows[-1]:
         rows.pop()
     stem = Path(name).stem
     return Sheet(stem, rows)
+
+
+# --- formulas without a saved result, and error cells (xlsx) ----------------------------------------
+
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_FORMULA = re.compile(rb"<f[^>]*>(.*?)</f>|<f[^>]*/>", re.S)
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_SHEET_ENTRY = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_RELATION = re.compile(rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its worksheet part inside the xlsx package."""
+    workbook = archive.read("xl/workbook.xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    targets = {}
+    for m in _RELATION.finditer(rels):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        target = target.decode()
+        targets[rid.decode()] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return {
+        html.unescape(name.decode("utf-8")): targets.get(rid.decode(), "")
+        for name, rid in _SHEET_ENTRY.findall(workbook)
+    }
+
+
+def formula_gaps(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Per sheet, the cells whose formula has no saved result, or that hold an Excel error (#REF!, #N/A…).
+
+    calamine reads both as blank, which would let a figure vanish silently; they are reported instead.
+    """
+    gaps: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for sheet, part in _sheet_parts(archive).items():
+                if part not in archive.namelist():
+                    continue
+                xml = archive.read(part)
+                if b"<f" not in xml and b't="e"' not in xml:
+                    continue
+                gaps[sheet] = dict(_gaps_in(xml))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    return gaps
+
+
+def _gaps_in(xml: bytes) -> Iterator[tuple[tuple[int, int], str]]:
+    for m in _CELL.finditer(xml):
+        letters, row, attributes, body = m.group(1), int(m.group(2)), m.group(3), m.group(4) or b""
+        formula = _FORMULA.search(body)
+        value = _VALUE.search(body)
+        position = (row - 1, _col_index(letters.decode()))
+        if b't="e"' in attributes:
+            error = value.group(1).decode() if value else "#ERROR"
+            yield position, f"{error} (Excel error)"
+        elif formula and (value is None or not value.group(1).strip()):
+            text = html.unescape(formula.group(1).decode("utf-8", "replace")) if formula.group(1) else ""
+            yield position, f"={text} (formula without a saved result)"
+
+
+def _col_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ord(ch) - 64)
+    return index - 1
+
+
+def mark_formula_gaps(sheets: list[Sheet], gaps: dict[str, dict[tuple[int, int], str]]) -> None:
+    """Write a readable marker into each gap cell, so that a figure there is reported at its cell."""
+    by_name = {s.name: s for s in sheets}
+    for name, cells in gaps.items():
+        sheet = by_name.get(name)
+        if sheet is None:
+            continue
+        for (row, col), marker in cells.items():
+            while len(sheet.rows) <= row:
+                sheet.rows.append([])
+            line = sheet.rows[row]
+            if len(line) <= col:
+                line.extend([None] * (col + 1 - len(line)))
+            if line[col] is None:
+                line[col] = marker

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from schemas.catalogs import load_catalog
 from schemas.errors import DataError, UnknownLayoutError
+from schemas.fingerprint import check_fingerprint
 from schemas.grid import Sheet, Workbook
+from schemas.layout import Region, find_region
 from schemas.numbers import ParsedNumber, infer_decimal, parse_number
+from schemas.observations import finish_units, observe, title_province
 from schemas.problems import Problem, problem
-from schemas.specs import FieldSpec, LayoutSpec
-from schemas.text import clean_text, col_letter, find_unit_line, fold, split_unit, strip_footnote
+from schemas.specs import FieldSpec, LayoutSpec, folded
+from schemas.text import clean_text, col_letter, find_unit_line, split_unit, strip_footnote
 
 HEADER_SEARCH_ROWS = 40
 YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
@@ -62,7 +66,7 @@ class HeaderMatch:
     def score(self) -> tuple[int, int, int, int]:
         """Ranking among candidate matches: complete first, then more roles, title match, short header."""
         roles = sum(len(c) for c in self.field_columns.values()) + len(self.measure_columns)
-        titled = int(any(t in fold(self.title + " " + self.sheet.name) for t in self.spec.title_contains))
+        titled = int(any(t in folded(self.title + " " + self.sheet.name) for t in self.spec.title_contains))
         return (int(self.complete), roles + 2 * titled, titled, -self.height)
 
 
@@ -89,10 +93,17 @@ class ParseContext:
 # --- header detection --------------------------------------------------------------------------
 
 
-def _header_keys(label: str, fragments: list[str]) -> set[str]:
+@lru_cache(maxsize=100_000)
+def _header_keys(label: str, fragments: tuple[str, ...]) -> frozenset[str]:
     texts = [label, *fragments]
     texts += [split_unit(t)[0] for t in texts] + [strip_footnote(t)[0] for t in texts]
-    return {fold(t) for t in texts if t}
+    return frozenset(folded(t) for t in texts if t)
+
+
+@lru_cache(maxsize=200_000)
+def _cleaned(value: object) -> str:
+    """clean_text of a cell, cached: header search looks at the same top cells many times."""
+    return clean_text(value)
 
 
 def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, list[str]]]:
@@ -102,7 +113,7 @@ def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, l
     for col in range(width):
         fragments: list[str] = []
         for r in range(row, row + height):
-            text = clean_text(sheet.merged_value(r, col))
+            text = _cleaned(sheet.merged_value(r, col))
             if text and (not fragments or fragments[-1] != text):
                 fragments.append(text)
         if fragments:
@@ -111,14 +122,13 @@ def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, l
 
 
 def _title_text(sheet: Sheet, header_row: int) -> str:
-    lines = []
+    lines: list[str] = []
     for r in range(max(0, header_row - 12), header_row):
-        texts = [clean_text(c) for c in sheet.rows[r] if clean_text(c)]
-        lines.extend(texts)
+        lines.extend(t for t in map(_cleaned, sheet.rows[r]) if t)
     return " | ".join(lines)
 
 
-def _assign_fields(spec: LayoutSpec, keys: dict[int, set[str]]) -> tuple[dict[str, list[int]], set[int]]:
+def _assign_fields(spec: LayoutSpec, keys: dict[int, frozenset[str]]) -> tuple[dict[str, list[int]], set[int]]:
     used: set[int] = set()
     found: dict[str, list[int]] = {}
     for spec_field in [*spec.fields.values(), spec.unit]:
@@ -135,7 +145,7 @@ def _assign_fields(spec: LayoutSpec, keys: dict[int, set[str]]) -> tuple[dict[st
 def match_header(spec: LayoutSpec, sheet: Sheet, row: int, height: int) -> HeaderMatch:
     """Try the header band at `row` of `height` rows against a spec."""
     labelled = header_labels(sheet, row, height)
-    keys = {c: _header_keys(label, frags) for c, (label, frags) in labelled.items()}
+    keys = {c: _header_keys(label, tuple(frags)) for c, (label, frags) in labelled.items()}
     field_columns, used = _assign_fields(spec, keys)
     measures = []
     for col, (label, frags) in sorted(labelled.items()):
@@ -159,11 +169,33 @@ def match_header(spec: LayoutSpec, sheet: Sheet, row: int, height: int) -> Heade
     return HeaderMatch(spec, sheet, row, height, labels, field_columns, measures, title, missing)
 
 
+def _top_keys(sheet: Sheet) -> frozenset[str]:
+    """Matching keys of every cell in the rows where a header can be."""
+    keys: set[str] = set()
+    for row in sheet.rows[: HEADER_SEARCH_ROWS + 8]:
+        for text in map(_cleaned, row):
+            if text:
+                keys |= _header_keys(text, ())
+    return frozenset(keys)
+
+
+def _could_match(spec: LayoutSpec, keys: frozenset[str]) -> bool:
+    """Whether any header the spec knows (a field alias or a column of figures) is on the sheet at all."""
+    aliases = {a for f in [*spec.fields.values(), spec.unit] for group in f.folded_sources() for a in group}
+    aliases |= {folded(h) for m in spec.measures for h in m.headers}
+    if aliases & keys:
+        return True
+    patterns = [m.header_pattern for m in spec.measures if m.header_pattern]
+    return any(re.search(p, k) for p in patterns for k in keys)
+
+
 def find_header(spec: LayoutSpec, sheet: Sheet) -> HeaderMatch | None:
     """The best header band for a spec among the first rows of a sheet."""
+    if not _could_match(spec, _top_keys(sheet)):
+        return None
     best: HeaderMatch | None = None
     for row in range(min(sheet.height, HEADER_SEARCH_ROWS)):
-        if not any(clean_text(c) for c in sheet.rows[row]):
+        if not any(map(_cleaned, sheet.rows[row])):
             continue
         for height in range(1, spec.max_header_rows + 1):
             candidate = match_header(spec, sheet, row, height)
@@ -178,53 +210,161 @@ def _sheet_allowed(spec: LayoutSpec, sheet: Sheet) -> bool:
     return not sheet.hidden
 
 
-def find_tables(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[HeaderMatch]:
-    """Every (sheet, spec) pair whose header is fully recognised; UnknownLayoutError when none is."""
-    matches: list[HeaderMatch] = []
+@dataclass
+class StructuredMatch:
+    """A format-2 spec and the table it claims in a sheet, found by the table's shape."""
+
+    spec: LayoutSpec
+    region: Region
+
+    @property
+    def sheet(self) -> Sheet:
+        """The sheet the table is in."""
+        return self.region.sheet
+
+
+def _region_for(spec: LayoutSpec, sheet: Sheet) -> Region | None:
+    return find_region(
+        sheet,
+        max_header_rows=spec.max_header_rows,
+        header_rows=spec.header_rows,
+        known_units=frozenset(spec.units),
+        measure_words=spec.measure_words,
+        fill_right=spec.fill_right,
+    )
+
+
+def _claims(spec: LayoutSpec, sheet: Sheet) -> Region | None:
+    """The table a format-2 spec claims in a sheet: named by its pattern and/or titled as it expects."""
+    if spec.sheet_pattern and not spec.names_sheet(sheet.name):
+        return None
+    if not spec.sheet_pattern and sheet.hidden and not spec.hidden:
+        return None
+    region = _region_for(spec, sheet)
+    if region is None:
+        if spec.sheet_pattern:
+            raise UnknownLayoutError(
+                f"the sheet has no table of figures, but layout spec '{spec.id}' v{spec.version} names it",
+                sheet=sheet.name,
+                hint="Check that this is the right file, or change the spec's sheet name_pattern.",
+            )
+        return None
+    if spec.title_contains and not any(t in folded(region.title + " " + sheet.name) for t in spec.title_contains):
+        return None
+    return region
+
+
+def find_structured(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[StructuredMatch]:
+    """Tables claimed by format-2 specs; a table that deviates from its spec's fingerprint is refused."""
+    matches = []
+    for sheet in book.sheets:
+        for spec in specs:
+            if not spec.structural:
+                continue
+            try:
+                region = _claims(spec, sheet)
+            except UnknownLayoutError as exc:
+                exc.file = book.file_name
+                raise
+            if region is not None:
+                check_fingerprint(spec, region, book.file_name)
+                matches.append(StructuredMatch(spec, region))
+    return matches
+
+
+def find_tables(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[HeaderMatch | StructuredMatch]:
+    """Every recognised table: format-2 claims first, then header matches on the other sheets."""
+    structured = find_structured(book, specs)
+    claimed = {m.sheet.name for m in structured}
+    matches: list[HeaderMatch | StructuredMatch] = list(structured)
     near: list[HeaderMatch] = []
     for sheet in book.sheets:
+        if sheet.name in claimed:
+            continue
         candidates = [
             m
             for spec in specs
-            if _sheet_allowed(spec, sheet) and (m := find_header(spec, sheet)) is not None
+            if not spec.structural and _sheet_allowed(spec, sheet) and (m := find_header(spec, sheet)) is not None
         ]
         complete = [m for m in candidates if m.complete]
         if complete:
             matches.append(max(complete, key=lambda m: m.score))
         near.extend(candidates)
     if not matches:
-        raise _unknown_layout(book, near)
+        raise _unknown_layout(book, near, specs)
     return matches
 
 
-def _unknown_layout(book: Workbook, near: list[HeaderMatch]) -> UnknownLayoutError:
+def _sheet_list(book: Workbook) -> str:
+    names = [f"'{sh.name}'" + (" (hidden)" if sh.hidden else "") for sh in book.sheets]
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    return f"sheets in the file: {shown}"
+
+
+def _renamed_sheets(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[str]:
+    """Format-2 specs whose expected title appears on a sheet their name pattern does not name."""
+    out = []
+    for spec in specs:
+        if not (spec.structural and spec.sheet_pattern and spec.title_contains):
+            continue
+        for sheet in book.sheets:
+            top = " ".join(clean_text(c) for row in sheet.rows[:6] for c in row if clean_text(c))
+            if any(t in folded(top) for t in spec.title_contains) and not spec.names_sheet(sheet.name):
+                out.append(
+                    f"spec '{spec.id}' v{spec.version} reads sheets named like /{spec.sheet_pattern}/; sheet"
+                    f" '{sheet.name}' has the title it expects ({top[:60]!r}): rename the sheet or the pattern"
+                )
+    return out
+
+
+def _missing_details(best: HeaderMatch, found: list[str]) -> list[str]:
+    """'expected …' and 'nearest header found for it: …' lines for each missing column."""
+    details = [f"expected {what}" for what in best.missing]
+    folded_found = [folded(x) for x in found]
+    for what in best.missing:
+        wanted = re.findall(r"\((.*)\)", what)
+        aliases = [folded(a) for a in wanted[0].split(" / ")] if wanted else []
+        close = [c for alias in aliases for c in difflib.get_close_matches(alias, folded_found, n=1, cutoff=0.5)]
+        if close:
+            original = found[folded_found.index(close[0])]
+            details.append(f"nearest header found for it: {original!r}")
+    return details
+
+
+def _unknown_layout(
+    book: Workbook, near: list[HeaderMatch], specs: tuple[LayoutSpec, ...] = ()
+) -> UnknownLayoutError:
+    """The refusal of a file no spec recognises: what was expected, what was found, and the nearest match."""
+    renamed = _renamed_sheets(book, specs)
+    if not near and not renamed:
+        empty = not any(any(clean_text(c) for row in sh.rows for c in row) for sh in book.sheets)
+        return UnknownLayoutError(
+            "the workbook is empty" if empty else "no sheet has a table that a layout spec describes",
+            file=book.file_name,
+            hint="Check that this is the right file; 'niengiam inspect FILE --write-spec SHEET' writes a starting"
+            " spec for a new kind of table.",
+            details=[_sheet_list(book)],
+        )
     if not near:
         return UnknownLayoutError(
-            "no visible sheet has a table niengiam recognises (the workbook is empty)",
+            "no sheet has a table that a layout spec describes; a sheet seems renamed",
             file=book.file_name,
-            hint="Check that this is the right file; see 'niengiam inspect FILE'.",
+            hint="Rename the sheet back, or update the spec's name_pattern.",
+            details=[*renamed, _sheet_list(book)],
         )
     best = max(near, key=lambda m: m.score)
     found = [label for _, label in sorted(best.labels.items())]
-    details = [f"expected {what}" for what in best.missing]
-    for what in best.missing:
-        wanted = re.findall(r"\((.*)\)", what)
-        aliases = [fold(a) for a in wanted[0].split(" / ")] if wanted else []
-        close = difflib.get_close_matches(
-            " ".join(aliases[:1]), [fold(x) for x in found], n=1, cutoff=0.5
-        )
-        if close:
-            original = found[[fold(x) for x in found].index(close[0])]
-            details.append(f"nearest header found for it: {original!r}")
+    details = _missing_details(best, found)
     details.append(f"header found at row {best.header_row + 1}: {found}")
+    details += [*renamed, _sheet_list(book)]
     return UnknownLayoutError(
-        f"the layout is not recognised; nearest is spec '{best.spec.id}' v{best.spec.version}, but "
-        + "; ".join(f"missing {m}" for m in best.missing),
+        f"the layout is not recognised; nearest is spec '{best.spec.id}' v{best.spec.version} on sheet"
+        f" '{best.sheet.name}', but " + "; ".join(f"missing {m}" for m in best.missing),
         file=book.file_name,
         sheet=best.sheet.name,
         cell=f"A{best.header_row + 1}",
         hint="Rename the header to one the spec knows, or write a layout spec for this file"
-        " ('niengiam inspect FILE' helps).",
+        " ('niengiam inspect FILE --write-spec SHEET' starts one).",
         details=details,
     )
 
@@ -253,24 +393,14 @@ def _year_of(value: object) -> float:
 
 
 def _title_status(title: str) -> str | None:
-    folded = fold(title)
-    if re.search(r"\buoc\b", folded):
+    text = folded(title)
+    if re.search(r"\buoc\b", text):
         return "estimate"
-    if "so bo" in folded:
+    if "so bo" in text:
         return "preliminary"
-    if "chinh thuc" in folded:
+    if "chinh thuc" in text:
         return "final"
     return None
-
-
-def _title_province(title: str) -> str | None:
-    catalog = load_catalog("provinces")
-    folded = f" {fold(title)} "
-    best: tuple[int, str] | None = None
-    for alias, code in catalog.index.items():
-        if len(alias) > 2 and f" {alias} " in folded and (best is None or len(alias) > best[0]):
-            best = (len(alias), code)
-    return best[1] if best else None
 
 
 def _title_value(spec_field: FieldSpec, title: str) -> str | float | None:
@@ -282,7 +412,7 @@ def _title_value(spec_field: FieldSpec, title: str) -> str | float | None:
     if spec_field.name == "status":
         return _title_status(title)
     if spec_field.name == "province_code":
-        return _title_province(title)
+        return title_province(title)
     return None
 
 
@@ -421,11 +551,13 @@ def parse_table(match: HeaderMatch, context: ParseContext) -> ParsedTable:
                 )
             )
         frames.append(frame[~bad & frame["value"].notna()])
-    problems += _unit_problems(frames, unit_column, sheet.name)
+    unit_findings, frames = _unit_problems(frames, unit_column, sheet.name)
+    problems += unit_findings
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if spec.missing_means_zero and not frame.empty:
         frame = frame[frame["value"] != 0].reset_index(drop=True)
     problems += _table_problems(match, fields, fallbacks, rows)
+    problems += _year_conflicts(match, fields.get("reference_year"), rows, row_numbers)
     return ParsedTable(spec, sheet.name, match.header_row + 1, frame, problems, rows_in=len(rows))
 
 
@@ -454,25 +586,22 @@ def _field_problems(
     return out
 
 
-def _unit_problems(frames: list[pd.DataFrame], unit_column: _Resolved, sheet: str) -> list[Problem]:
-    out = []
+def _unit_problems(
+    frames: list[pd.DataFrame], unit_column: _Resolved, sheet: str
+) -> tuple[list[Problem], list[pd.DataFrame]]:
+    """Units no catalogue knows, located at the unit cell when the unit has a column; those rows dropped."""
+    out, kept = [], []
+    allowed = ", ".join(sorted(load_catalog("units").codes))
     for frame in frames:
         unknown = frame["unit"].isna() | frame["unit"].astype(str).str.startswith("?")
         for idx in unknown[unknown].index:
             written = unit_column.text.get(idx)
+            from_column = isinstance(written, str) and isinstance(unit_column.letters.get(idx), str)
+            cell = f"{unit_column.letters[idx]}{frame.at[idx, '_source_row']}" if from_column else frame.at[idx, "_source_cell"]
             value = written if isinstance(written, str) else str(frame.at[idx, "unit"]).lstrip("?")
-            out.append(
-                problem(
-                    "unit",
-                    sheet=sheet,
-                    cell=frame.at[idx, "_source_cell"],
-                    column="unit",
-                    value=value,
-                    allowed=", ".join(sorted(load_catalog("units").codes)),
-                )
-            )
-        frame.drop(index=unknown[unknown].index, inplace=True)
-    return out
+            out.append(problem("unit", sheet=sheet, cell=cell, column="unit", value=value, allowed=allowed))
+        kept.append(frame[~unknown])
+    return out, kept
 
 
 def _table_problems(
@@ -504,9 +633,112 @@ def _table_problems(
     return out
 
 
+def _year_conflicts(
+    match: HeaderMatch, years: _Resolved | None, rows: pd.Index, row_numbers: pd.Series
+) -> list[Problem]:
+    """Rows whose year contradicts the single year the title names ('… NĂM 2014' over rows of 2013)."""
+    named = {int(y) for y in YEAR_PATTERN.findall(match.title)}
+    if years is None or len(named) != 1 or not match.field_columns.get("reference_year"):
+        return []
+    (title_year,) = named
+    found = years.codes.loc[rows]
+    wrong = found.notna() & (found != title_year) & years.text.loc[rows].notna()
+    return [
+        problem(
+            "year_mismatch",
+            sheet=match.sheet.name,
+            cell=f"{years.letters[idx]}{row_numbers[idx]}",
+            column="reference_year",
+            value=int(found[idx]),
+            title_year=title_year,
+        )
+        for idx in wrong[wrong].index
+    ]
+
+
+# --- format-2 tables -------------------------------------------------------------------------------
+
+
+def _dataset_frame(part: pd.DataFrame, spec: LayoutSpec, dataset: str, sets: dict[str, str]) -> pd.DataFrame:
+    """Observations as rows of one dataset: the spec's renames, the route's constants, units as it keeps them."""
+    from schemas.datasets import DATASETS
+
+    frame = part.assign(**{target: part[source] for target, source in spec.mapping.items() if source in part})
+    frame = frame.assign(**sets)
+    if getattr(DATASETS[dataset], "units_as_written", False):
+        return frame.assign(unit=frame["unit_label"])
+    catalog = load_catalog("units")
+    written = frame["unit_label"].dropna().unique()
+    codes = {u: catalog.lookup(u) or f"?{u}" for u in written}
+    return frame.assign(unit=frame["unit_label"].map(codes).fillna(spec.defaults.get("unit")))
+
+
+def _route(frame: pd.DataFrame, spec: LayoutSpec) -> list[tuple[str, pd.DataFrame, dict[str, str]]]:
+    """Split observations between the spec's routes (first match wins) and its own dataset."""
+    remaining = frame
+    outputs = []
+    for route in spec.routes:
+        mask = pd.Series(True, index=remaining.index)
+        for key, allowed in route.when.items():
+            column = remaining[key] if key in remaining else pd.Series(None, index=remaining.index)
+            mask &= column.map(_as_text).isin(allowed)
+        outputs.append((route.dataset, remaining[mask], route.sets))
+        remaining = remaining[~mask]
+    outputs.append((spec.dataset, remaining, {}))
+    return [(name, part, sets) for name, part, sets in outputs if not part.empty]
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def parse_structured(match: StructuredMatch, context: ParseContext) -> list[ParsedTable]:
+    """Observations of a format-2 table, one ParsedTable per dataset they are routed to."""
+    spec, region = match.spec, match.region
+    observed = observe(spec, region, context.default_province)
+    frame = finish_units(observed.frame, spec) if not observed.frame.empty else observed.frame
+    header_row = region.header_top + 1
+    outputs = _route(frame, spec) if not frame.empty else []
+    problems = observed.problems + _unit_problems_v2(outputs, region.sheet.name)
+    if not outputs:
+        return [ParsedTable(spec, region.sheet.name, header_row, pd.DataFrame(), problems, observed.rows_in)]
+    tables = []
+    for number, (dataset, part, sets) in enumerate(outputs):
+        data = _dataset_frame(part, spec, dataset, sets)
+        data = data[~data["unit"].astype(str).str.startswith("?")]
+        first = number == 0
+        tables.append(ParsedTable(replace(spec, dataset=dataset), region.sheet.name, header_row, data,
+                                  problems if first else [], observed.rows_in if first else 0))
+    return tables
+
+
+def _unit_problems_v2(outputs: list[tuple[str, pd.DataFrame, dict[str, str]]], sheet: str) -> list[Problem]:
+    """Units no catalogue knows, for datasets that store unit codes."""
+    from schemas.datasets import DATASETS
+
+    out = []
+    catalog = load_catalog("units")
+    for dataset, part, _ in outputs:
+        if getattr(DATASETS[dataset], "units_as_written", False):
+            continue
+        written = part["unit_label"].fillna("")
+        unknown = written.map(lambda u: catalog.lookup(u) is None)
+        for idx in unknown[unknown].index[:50]:
+            out.append(problem("unit", sheet=sheet, cell=part.at[idx, "_source_cell"], column="unit",
+                               value=written[idx], allowed=", ".join(sorted(catalog.codes))))
+    return out
+
+
 def parse_workbook(book: Workbook, specs: tuple[LayoutSpec, ...], context: ParseContext) -> list[ParsedTable]:
     """Every recognised table of a workbook, parsed; UnknownLayoutError when none is recognised."""
-    tables = [parse_table(match, context) for match in find_tables(book, specs)]
+    tables: list[ParsedTable] = []
+    for match in find_tables(book, specs):
+        if isinstance(match, StructuredMatch):
+            tables += parse_structured(match, context)
+        else:
+            tables.append(parse_table(match, context))
     if not any(t.rows_in for t in tables) and not any(t.problems for t in tables):
         first = tables[0]
         raise DataError(

@@ -27,8 +27,8 @@ def _commands() -> list[tuple[str, click.Command]]:
 def test_every_command_has_help_ending_with_an_example(name: str, command: click.Command) -> None:
     result = CliRunner().invoke(main, [*name.split(), "--help"])
     assert result.exit_code == 0, result.output
-    lines = [line.strip() for line in result.output.split("Options:")[0].strip().splitlines() if line.strip()]
-    assert lines[-1].startswith("Example: niengiam"), f"'{name}' help must end with an example"
+    paragraphs = [p.strip() for p in result.output.split("Options:")[0].strip().split("\n\n")]
+    assert paragraphs[-1].startswith("Example: niengiam"), f"'{name}' help must end with an example"
 
 
 def test_version() -> None:

@@ -100,7 +100,7 @@ def test_a_failed_run_names_the_file_and_the_reason_and_loads_link_to_the_run(se
     with get_client(sync_client=True) as client:
         run = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))[0]
     assert "so-lieu-hong.csv: rejected" in run.state.message
-    assert "layout is not recognised" in run.state.message
+    assert "layout spec" in run.state.message
     rows = query(settings.database, "select file_name, status, flow_run_id from meta.loads order by load_id")
     assert {(name, status) for name, status, _ in rows} == {
         ("phu-tho_2011_gia-tri-sxcn.xlsx", "loaded"), ("so-lieu-hong.csv", "rejected")

@@ -37,7 +37,7 @@ def test_a_rejected_load_reruns_from_the_archive_with_the_current_specs(sample_d
     home = tmp_path / "home"
     path = _renamed_header_file(sample_dir, home / "inbox")
     first = _run(home, "ingest", "--quiet")
-    assert first.exit_code == 1 and "layout is not recognised" in first.stdout
+    assert first.exit_code == 1 and "layout spec" in first.stdout
     assert _ledger(home) == [(1, "rejected", None, 1)]
 
     path.unlink()  # the inbox copy is gone: the archive has the file

@@ -35,7 +35,9 @@ def _lock_error(path: Path, exc: BaseException, waited_s: float) -> TransientErr
     )
 
 
-def open_database(path: Path, read_only: bool = False, timeout_s: float = 0.0) -> duckdb.DuckDBPyConnection:
+def open_database(
+    path: Path, read_only: bool = False, timeout_s: float = 0.0, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting with backoff up to `timeout_s` while another process holds it."""
     if read_only and not path.exists():
         raise UsageError(
@@ -45,7 +47,7 @@ def open_database(path: Path, read_only: bool = False, timeout_s: float = 0.0) -
     started, delay = time.monotonic(), 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             waited = time.monotonic() - started
             if not is_lock_error(exc):

@@ -12,7 +12,8 @@ from schemas.catalogs import load_catalog
 from schemas.datasets import DATASETS
 from warehouse import ledger
 
-DIMENSIONS = {
+# table -> (catalogue or catalogues in schemas/catalogs/, columns); refreshed on every run.
+DIMENSIONS: dict[str, tuple[str | tuple[str, ...], list[str]]] = {
     "core.dim_industries": ("industries", ["industry_code", "name_vi", "name_en", "parent_code"]),
     "core.dim_ownership": ("ownership", ["ownership_code", "name_vi", "name_en"]),
     "core.dim_trade_flows": ("trade_flows", ["flow_code", "name_vi", "name_en"]),
@@ -21,8 +22,26 @@ DIMENSIONS = {
         "awards",
         ["award_code", "official_code", "award_name_vi", "award_name_en", "award_level"],
     ),
-    "core.dim_provinces": ("provinces", ["province_code", "name_vi", "name_en"]),
+    "core.dim_provinces": (
+        ("provinces", "provinces_2025"),
+        ["province_code", "name_vi", "name_en", "valid_from", "valid_to"],
+    ),
+    "core.province_crosswalk": (
+        "province_crosswalk",
+        ["predecessor_code", "predecessor_name_vi", "successor_code", "successor_name_vi", "effective_from",
+         "legal_basis"],
+    ),
     "core.dim_status": ("status", ["status", "sdmx_code", "name_vi", "name_en"]),
+    "core.dim_units": ("units", ["unit", "name_vi", "name_en", "quantity", "factor", "is_additive"]),
+    "core.dim_indicators": (
+        "indicators",
+        ["indicator_code", "name_vi", "name_en", "unit", "measure_kind", "based_on"],
+    ),
+    "core.seed_targets": (
+        "targets",
+        ["province_code", "plan_start_year", "reference_year", "indicator_code", "bound", "target_value", "unit",
+         "source_note"],
+    ),
 }
 
 
@@ -30,8 +49,9 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Replace every dimension table with the shipped catalogues, in one transaction."""
     con.execute("begin transaction")
     try:
-        for table, (catalog, columns) in DIMENSIONS.items():
-            rows = [[row.get(c) or None for c in columns] for row in load_catalog(catalog).rows]
+        for table, (catalogs, columns) in DIMENSIONS.items():
+            names = (catalogs,) if isinstance(catalogs, str) else catalogs
+            rows = [[row.get(c) or None for c in columns] for name in names for row in load_catalog(name).rows]
             con.execute(f"delete from {table}")
             con.executemany(
                 f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
@@ -50,7 +70,7 @@ def replace_partitions(
     load_id: int,
     sha256: str,
 ) -> int:
-    """Supersede the current rows of every (province, year) the frame covers, then insert the frame.
+    """Supersede the current rows of every partition the frame covers (by default province × year), then insert.
 
     The caller holds the transaction: a load is all-or-nothing together with its ledger row.
     """
@@ -67,14 +87,15 @@ def replace_partitions(
     facts = frame[columns].copy()
     facts["_load_id"] = load_id
     facts["_source_file_sha256"] = sha256
-    partitions = facts[["province_code", "reference_year"]].drop_duplicates()
+    keys = list(getattr(dataset, "partition_keys", ("province_code", "reference_year")))
+    partitions = facts[keys].drop_duplicates()
+    matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
     con.register("partitions_frame", partitions)
     con.register("facts_frame", facts)
     try:
         con.execute(
             f"update {dataset.table} as f set _superseded_at = current_timestamp, _superseded_by = ?"
-            " from partitions_frame as p where f.province_code = p.province_code"
-            " and f.reference_year = p.reference_year and f._superseded_at is null",
+            f" from partitions_frame as p where {matching} and f._superseded_at is null",
             [load_id],
         )
         con.execute(

@@ -58,10 +58,53 @@ awards as (
         _loaded_at
     from core.fct_awards_current
 ),
+-- fct_iip and fct_indicators are read directly: their *_current views live in 030, built after this file.
+iip as (
+    select
+        'iip' as dataset,
+        'industrial_production_index' as indicator,
+        province_code,
+        reference_year,
+        industry_code as dimension_1,
+        period as dimension_2,
+        base as dimension_3,
+        index_pct as value,
+        unit,
+        status,
+        _source_file_sha256,
+        _source_sheet,
+        _source_cell,
+        _load_id,
+        _loaded_at
+    from core.fct_iip
+    where _superseded_at is null
+),
+indicators as (
+    select
+        'indicators' as dataset,
+        indicator_code as indicator,
+        province_code,
+        reference_year,
+        dimension_path as dimension_1,
+        period as dimension_2,
+        concat_ws(' ', measure, base) as dimension_3,
+        value,
+        unit,
+        status,
+        _source_file_sha256,
+        _source_sheet,
+        _source_cell,
+        _load_id,
+        _loaded_at
+    from core.fct_indicators
+    where _superseded_at is null
+),
 unioned as (
     select * from industrial
     union all select * from trade
     union all select * from awards
+    union all select * from iip
+    union all select * from indicators
 ),
 final as (
     select

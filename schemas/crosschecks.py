@@ -1,0 +1,241 @@
+"""Cross-checks beyond one row: shares that add up to 100, indices that agree with the values they index,
+and year-over-year changes or revisions too large to be plausible.
+
+Pure: the warehouse side hands in the figures it holds (the previous year and the current vintage of the
+same year) as a frame with the dataset's grain, value column and status.
+Severity follows the status of the new figure: a plausibility finding on an estimate or a preliminary figure
+is a warning (the file loads), on a final figure it is an error (the file is rejected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from schemas.datasets import DATASETS, Dataset, IndexRule, ShareRule, published_decimals
+from schemas.problems import Problem
+from schemas.provinces import carry_over_merger
+
+if TYPE_CHECKING:  # pipeline imports the contracts, which import this module
+    from schemas.pipeline import ValidatedFile
+
+DEFAULT_YOY_BOUND_PCT = 50.0
+YEAR = "reference_year"
+
+
+def vn_number(x: float) -> str:
+    """Vietnamese number formatting for messages: 28.029,5."""
+    text = f"{x:,.3f}".rstrip("0").rstrip(".")
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def severity_for(status: object) -> str:
+    """Plausibility findings reject final figures and only warn on estimates and preliminary ones."""
+    return "error" if status == "final" else "warning"
+
+
+def _finding(rule: str, row: pd.Series, severity: str, en: str, vi: str, column: str) -> Problem:
+    sheet, cell = row.get("_source_sheet"), row.get("_source_cell")
+    return Problem(
+        rule=rule, message=en, message_vi=vi, severity=severity, column=column,
+        sheet=sheet if isinstance(sheet, str) else None, cell=cell if isinstance(cell, str) else None,
+        value=vn_number(float(row["value"])) if pd.notna(row.get("value")) else None,
+    )
+
+
+def _key_text(column: pd.Series) -> pd.Series:
+    """A key column as text, so that 2010 and 2010.0 (and missing values) join alike; codes stay as written."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column.round().astype("Int64").astype("string").fillna("")
+    return column.astype("string").fillna("")
+
+
+def figures(dataset: Dataset, frame: pd.DataFrame | None) -> pd.DataFrame:
+    """The frame reduced to keys (as text), year, value, status and source cell; unusable rows dropped."""
+    keys = [c for c in dataset.grain if c != YEAR]
+    columns = [*keys, YEAR, "value", "status", "_source_sheet", "_source_cell"]
+    if frame is None or frame.empty or dataset.value_column not in frame.columns:
+        return pd.DataFrame(columns=columns)
+    out = pd.DataFrame({k: _key_text(frame[k]) for k in keys if k in frame.columns}, index=frame.index)
+    out[YEAR] = pd.to_numeric(frame[YEAR], errors="coerce")
+    out["value"] = pd.to_numeric(frame[dataset.value_column], errors="coerce")
+    for column in ("status", "_source_sheet", "_source_cell"):
+        out[column] = frame[column] if column in frame.columns else None
+    out = out.dropna(subset=[YEAR, "value"])
+    return out.assign(**{YEAR: out[YEAR].astype(int)})[columns]
+
+
+def _what(dataset: Dataset, row: pd.Series, keys: list[str], lang: str) -> str:
+    detail = ", ".join(str(row[k]) for k in keys if k != "province_code" and row[k] not in ("", "TOTAL"))
+    label = dataset.label_vi if lang == "vi" else dataset.label_en
+    return f"{label} ({detail})" if detail else label
+
+
+# --- year-over-year change and revisions ----------------------------------------------------------
+
+
+def _reference_year_values(new: pd.DataFrame, old: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Previous-year values, from the file itself first and from the warehouse otherwise, moved to year + 1
+    (and, across the 2025 merger, summed onto the merged provinces so that both years share boundaries)."""
+    own = new[[*keys, YEAR, "value"]].assign(source="file")
+    held = old[[*keys, YEAR, "value"]].assign(source="warehouse")
+    both = pd.concat([f for f in (own, held) if not f.empty] or [own], ignore_index=True)
+    both = both.drop_duplicates([*keys, YEAR], keep="first")
+    both = carry_over_merger(both.assign(value=both["value"].astype(float)), keys).assign(
+        source=lambda f: f["source"].fillna("warehouse")
+    )
+    return both.assign(**{YEAR: both[YEAR].astype(int) + 1, "value": both["value"].astype(float)})
+
+
+def _changes(new: pd.DataFrame, reference: pd.DataFrame, keys: list[str], bound_pct: float) -> pd.DataFrame:
+    merged = new.merge(reference, on=[*keys, YEAR], suffixes=("", "_ref"))
+    merged = merged[merged["value_ref"] > 0]
+    change = (merged["value"] / merged["value_ref"] - 1) * 100
+    return merged.assign(change_pct=change)[change.abs() > bound_pct + 1e-9]
+
+
+def plausibility_findings(
+    dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame | None, bound_pct: float = DEFAULT_YOY_BOUND_PCT
+) -> list[Problem]:
+    """Figures that moved more than ±bound % from the previous year, or from the vintage they replace."""
+    keys = [c for c in dataset.grain if c != YEAR]
+    new, old = figures(dataset, frame), figures(dataset, previous)
+    if new.empty:
+        return []
+    yearly = _changes(new, _reference_year_values(new, old, keys), keys, bound_pct)
+    revised = _changes(new, old[[*keys, YEAR, "value"]], keys, bound_pct)
+    out = [_yoy_problem(dataset, row, keys, bound_pct) for _, row in yearly.iterrows()]
+    return out + [_revision_problem(dataset, row, keys, bound_pct) for _, row in revised.iterrows()]
+
+
+def _yoy_problem(dataset: Dataset, row: pd.Series, keys: list[str], bound: float) -> Problem:
+    year, change, ref = int(row[YEAR]), vn_number(round(row["change_pct"], 1)), vn_number(row["value_ref"])
+    where_en = "in the warehouse" if row["source"] == "warehouse" else "in this file"
+    where_vi = "trong kho dữ liệu" if row["source"] == "warehouse" else "trong tệp này"
+    return _finding(
+        "yoy_plausible", row, severity_for(row["status"]),
+        f"{_what(dataset, row, keys, 'en')} {year} = {vn_number(row['value'])} changes by {change} % on"
+        f" {year - 1} ({ref} {where_en}), beyond the plausible ±{vn_number(bound)} %; check the figure"
+        " (or raise NIENGIAM_YOY_BOUND if the change is real)",
+        f"{_what(dataset, row, keys, 'vi')} năm {year} = {vn_number(row['value'])} thay đổi {change} % so với"
+        f" năm {year - 1} ({ref} {where_vi}), vượt ngưỡng hợp lý ±{vn_number(bound)} %; hãy kiểm tra lại số liệu",
+        dataset.value_column,
+    )
+
+
+def _revision_problem(dataset: Dataset, row: pd.Series, keys: list[str], bound: float) -> Problem:
+    year, change, ref = int(row[YEAR]), vn_number(round(row["change_pct"], 1)), vn_number(row["value_ref"])
+    return _finding(
+        "revision_plausible", row, severity_for(row["status"]),
+        f"{_what(dataset, row, keys, 'en')} {year} = {vn_number(row['value'])} revises the figure held for"
+        f" {year} ({ref}) by {change} %, beyond the plausible ±{vn_number(bound)} %; check the figure",
+        f"{_what(dataset, row, keys, 'vi')} năm {year} = {vn_number(row['value'])} điều chỉnh số đã có của năm"
+        f" {year} ({ref}) {change} %, vượt ngưỡng hợp lý ±{vn_number(bound)} %; hãy kiểm tra lại số liệu",
+        dataset.value_column,
+    )
+
+
+# --- structure shares ---------------------------------------------------------------------------
+
+
+def _share_tolerance(values: pd.Series, n: int) -> float:
+    return 10.0 ** -published_decimals(values) * 0.5 * (n + 1) + 1e-9
+
+
+def share_findings(dataset: Dataset, frame: pd.DataFrame) -> list[Problem]:
+    """Structure shares (in %) that do not add up to 100 within rounding, and totals that are not 100."""
+    out: list[Problem] = []
+    for rule in dataset.shares:
+        scope = figures(dataset, _where(frame, rule))
+        if scope.empty:
+            continue
+        keys = [c for c in dataset.grain if c != rule.dimension]
+        parts = scope[scope[rule.dimension] != (rule.total or "")]
+        for _, group in parts.groupby(keys, dropna=False):
+            total, tolerance = group["value"].sum(), _share_tolerance(group["value"], len(group))
+            if abs(total - 100) > tolerance:
+                out.append(_share_problem(dataset, rule, group, total))
+        if rule.total:
+            totals = scope[scope[rule.dimension] == rule.total]
+            bad = totals[(totals["value"] - 100).abs() > _share_tolerance(totals["value"], 0)]
+            out += [_share_problem(dataset, rule, bad.loc[[i]], float(bad.at[i, "value"])) for i in bad.index]
+    return out
+
+
+def _where(frame: pd.DataFrame, rule: ShareRule | IndexRule) -> pd.DataFrame:
+    for column, code in getattr(rule, "where", {}).items():
+        frame = frame[frame[column] == code]
+    return frame
+
+
+def _share_problem(dataset: Dataset, rule: ShareRule, group: pd.DataFrame, total: float) -> Problem:
+    codes = " + ".join(group[rule.dimension].astype(str))
+    first = group.iloc[0]
+    return _finding(
+        "shares_add_to_100", first, "error",
+        f"the shares {codes} add up to {vn_number(total)} %, not 100 %; fix a share",
+        f"tổng tỷ trọng {codes} bằng {vn_number(total)} %, không phải 100 %; hãy sửa lại tỷ trọng",
+        dataset.value_column,
+    )
+
+
+# --- indices against the values they index ---------------------------------------------------
+
+
+def index_findings(dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame | None) -> list[Problem]:
+    """Stated indices (previous year = 100) that disagree with the values of the two years beyond rounding."""
+    out: list[Problem] = []
+    for rule in dataset.indices:
+        keys = [c for c in dataset.grain if c not in (rule.dimension, YEAR)]
+        new, old = figures(dataset, frame), figures(dataset, previous)
+        stated = new[new[rule.dimension] == rule.index_code]
+        values = _reference_year_values(new, old, [*keys, rule.dimension])
+        values = values[values[rule.dimension] == rule.value_code].drop(columns=rule.dimension)
+        this_year = new[new[rule.dimension] == rule.value_code][[*keys, YEAR, "value"]]
+        merged = stated.merge(this_year, on=[*keys, YEAR], suffixes=("", "_now"))
+        merged = merged.merge(values, on=[*keys, YEAR], suffixes=("", "_ref"))
+        merged = merged[merged["value_ref"] > 0]
+        if merged.empty:
+            continue
+        implied = merged["value_now"] / merged["value_ref"] * 100
+        step = 10.0 ** -published_decimals(pd.concat([merged["value_now"], merged["value_ref"]]))
+        tolerance = (10.0 ** -published_decimals(merged["value"]) * 0.5
+                     + implied * step * 0.5 * (1 / merged["value_now"] + 1 / merged["value_ref"]) + 1e-9)
+        bad = merged.assign(implied=implied)[(merged["value"] - implied).abs() > tolerance]
+        out += [_index_problem(dataset, row) for _, row in bad.iterrows()]
+    return out
+
+
+def _index_problem(dataset: Dataset, row: pd.Series) -> Problem:
+    severity = "error" if row["source"] == "file" else severity_for(row["status"])
+    implied = vn_number(round(row["implied"], 2))
+    return _finding(
+        "index_consistent", row, severity,
+        f"the index {vn_number(row['value'])} disagrees with the values it indexes: {vn_number(row['value_now'])}"
+        f" / {vn_number(row['value_ref'])} × 100 = {implied}; fix the index or a value",
+        f"chỉ số {vn_number(row['value'])} không khớp với số liệu: {vn_number(row['value_now'])}"
+        f" / {vn_number(row['value_ref'])} × 100 = {implied}; hãy sửa chỉ số hoặc số liệu",
+        dataset.value_column,
+    )
+
+
+# --- a whole file against what the warehouse holds -----------------------------------------------
+
+
+def check_against_history(
+    validated: ValidatedFile, previous: dict[str, pd.DataFrame], bound_pct: float = DEFAULT_YOY_BOUND_PCT
+) -> ValidatedFile:
+    """The file with the findings of every history-dependent check added to its errors and warnings."""
+    found: list[Problem] = []
+    for name, frame in validated.frames.items():
+        dataset = DATASETS[name]
+        held = previous.get(name)
+        if dataset.plausibility:
+            found += plausibility_findings(dataset, frame, held, bound_pct)
+        found += index_findings(dataset, frame, held)
+    errors = [p for p in found if p.severity == "error"]
+    warnings = [p for p in found if p.severity != "error"]
+    return replace(validated, errors=[*validated.errors, *errors], warnings=[*validated.warnings, *warnings])
+

@@ -1,0 +1,92 @@
+"""The pandera contracts: grain, code lists, ranges, totals = sum of parts, units and provinces, with every
+problem located at its cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from niengiam import samples
+from schemas.contracts import CONTRACTS, validate
+from schemas.datasets import DATASETS
+from schemas.parse import ParseContext
+from schemas.pipeline import parse_file, read_file
+from schemas.specs import load_specs
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    """Parsed (not yet validated) frames of the demo's 2014 files, one per dataset."""
+    folder = tmp_path_factory.mktemp("contracts")
+    out: dict[str, pd.DataFrame] = {}
+    for path in samples.write_samples(folder, years=[2014]):
+        parsed = parse_file(read_file(Path(path), Path(path).name), load_specs(), ParseContext(Path(path).name))
+        out.update(parsed.frames)
+    return out
+
+
+def _rows(problems) -> list[tuple]:
+    return sorted((p.rule, p.cell) for p in problems)
+
+
+def test_every_dataset_has_a_contract_whose_grain_is_unique():
+    assert set(CONTRACTS) == set(DATASETS)
+    for name, contract in CONTRACTS.items():
+        assert list(contract.Config.unique) == DATASETS[name].grain
+
+
+@pytest.mark.parametrize("name", ["industrial_output", "trade", "awards"])
+def test_the_samples_pass_and_keep_what_was_written(frames, name):
+    checked, problems = validate(name, frames[name])
+    assert problems == []
+    dataset = DATASETS[name]
+    written = pd.to_numeric(checked["original_value"])
+    assert (written == checked[dataset.value_column].astype(float)).all()
+    assert (checked["original_unit"] == checked["unit"]).all()
+
+
+def test_a_total_that_is_not_the_sum_of_its_parts(frames):
+    frame = frames["industrial_output"].copy()
+    frame.loc[0, "value_bn_vnd"] += 100
+    _, problems = validate("industrial_output", frame)
+    assert _rows(problems) == [("total_equals_parts", "F8")]
+    assert "tổng 28.129,5 khác tổng các thành phần" in problems[0].message_vi
+
+
+def test_codes_ranges_and_grain(frames):
+    frame = frames["industrial_output"].copy()
+    frame.loc[1, "industry_code"] = "Z"
+    frame.loc[2, "value_bn_vnd"] = -1.0
+    frame.loc[3, "reference_year"] = 1900
+    frame = pd.concat([frame, frame.iloc[[5]]], ignore_index=True)
+    rules = {p.rule for p in validate("industrial_output", frame)[1]}
+    assert {"known_code", "non_negative", "year_range", "unique"} <= rules
+
+
+def test_awards_are_whole_counts(frames):
+    frame = frames["awards"].copy()
+    frame.loc[0, "award_count"] = 1.5
+    assert "integral" in {p.rule for p in validate("awards", frame)[1]}
+
+
+def test_trade_units_are_converted_or_refused(frames):
+    frame = frames["trade"].copy()
+    exports = frame["flow_code"] == "export"
+    converted = frame.assign(value=frame["value"].where(~exports, frame["value"] * 1000),
+                             unit=frame["unit"].where(~exports, "thousand_usd"))
+    checked, problems = validate("trade", converted)
+    assert problems == []
+    assert checked.loc[exports, "value"].round(6).tolist() == frame.loc[exports, "value"].tolist()
+    assert set(checked.loc[exports, "original_unit"]) == {"thousand_usd"}
+    refused = frame.assign(unit=frame["unit"].where(~exports, "tonne"))
+    assert "unit" in {p.rule for p in validate("trade", refused)[1]}
+
+
+def test_figures_from_2025_are_placed_on_the_merged_provinces(frames):
+    frame = frames["awards"].assign(reference_year=2025, province_code="10")
+    checked, problems = validate("awards", frame)
+    assert problems == [] and set(checked["province_code"]) == {"15"}
+    _, problems = validate("awards", frame.assign(province_code="26"))
+    assert {p.rule for p in problems} == {"province_in_force"}

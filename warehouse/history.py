@@ -1,0 +1,49 @@
+"""What the warehouse already holds for the partitions a file is about to replace (for the cross-checks)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import duckdb
+import pandas as pd
+
+from schemas.datasets import DATASETS
+from schemas.provinces import last_year_before_merger, predecessors
+
+
+def _partitions(frame: pd.DataFrame) -> pd.DataFrame:
+    """(province, year) of every figure in the frame, and of the year before (for growth); for a province
+    formed on 2025-07-01, its predecessors in 2024."""
+    pairs = pd.DataFrame(
+        {
+            "province_code": frame["province_code"].astype("string"),
+            "reference_year": pd.to_numeric(frame["reference_year"], errors="coerce"),
+        }
+    ).dropna()
+    pairs = pairs.assign(reference_year=pairs["reference_year"].round().astype("int64"))
+    before = pairs.assign(reference_year=pairs["reference_year"] - 1)
+    merged = before[before["reference_year"] == last_year_before_merger()]
+    predecessors_before = pd.DataFrame(
+        [(pred, year) for code, year in merged.itertuples(index=False) for pred in predecessors(str(code))],
+        columns=["province_code", "reference_year"],
+    )
+    return pd.concat([pairs, before, predecessors_before], ignore_index=True).drop_duplicates()
+
+
+def previous_values(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Current figures of the file's partitions and of the year before them: grain, value and status."""
+    dataset = DATASETS[dataset_name]
+    columns = ", ".join(f"f.{c}" for c in [*dataset.grain, dataset.value_column, "status"])
+    partitions = _partitions(frame) if {"province_code", "reference_year"} <= set(frame.columns) else None
+    if partitions is None or partitions.empty:
+        return pd.DataFrame(columns=[*dataset.grain, dataset.value_column, "status"])
+    con.register("wanted_partitions", partitions)
+    try:
+        return con.execute(
+            f"select {columns} from {dataset.table} as f join wanted_partitions as p"
+            " on f.province_code = p.province_code and f.reference_year = p.reference_year"
+            " where f._superseded_at is null"
+        ).df()
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("wanted_partitions")

@@ -362,7 +362,7 @@ def save(bench: Bench, started: datetime, results: Path) -> Path:
     cfg = bench.cfg
     data = {
         "started": started.isoformat(timespec="seconds"),
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
+        "config": {k: v for k, v in asdict(cfg).items() if k != "out"},  # paths differ by machine
         "inputs": {
             "backfill_dir": bench.backfill.name,
             "workbooks": len(bench.files),

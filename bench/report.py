@@ -47,7 +47,8 @@ def naive_estimate(data: dict) -> float | None:
     if wall is None or inner is None:
         return None
     inputs = data["inputs"]
-    return (wall - inner) + inner * inputs["workbooks"] / max(1, inputs["naive_workbooks"])
+    used = next((r["workbooks"] for r in runs if r.get("workbooks")), inputs["naive_workbooks"])
+    return (wall - inner) + inner * inputs["workbooks"] / max(1, used)
 
 
 def times(data: dict) -> dict[str, float | None]:
@@ -140,11 +141,13 @@ def results_table(data: dict) -> list[str]:
             f"| {rss:,.0f} / {tree:,.0f} | {_load(runs)} | {outcome} |"
         )
     naive = naive_estimate(data)
-    if naive is not None and data["inputs"]["naive_workbooks"] != data["inputs"]["workbooks"]:
+    used = next((r["workbooks"] for r in data["results"].get("naive", []) if r.get("workbooks")),
+                data["inputs"]["naive_workbooks"])
+    if naive is not None and used != data["inputs"]["workbooks"]:
         lines.append(f"| naive, extrapolated to all {data['inputs']['workbooks']:,} workbooks | {naive:,.2f} "
                      f"| estimate | | | {data['inputs']['backfill_rows']:,} "
                      f"| {_rate(data['inputs']['backfill_rows'], naive)} | | | measured on "
-                     f"{data['inputs']['naive_workbooks']} workbooks (every {data['config']['naive_every']}th) |")
+                     f"{used} workbooks (a deterministic every-n-th subset) |")
     return lines
 
 
@@ -189,6 +192,15 @@ def ratios(data: dict) -> list[str]:
     return lines
 
 
+def _missing(data: dict) -> list[str]:
+    """Which workloads and baselines this results file lacks (a partial run, or one that was skipped)."""
+    absent = [name for name in DESCRIPTIONS if name not in data["results"]]
+    if not absent:
+        return []
+    return ["", f"Not measured at this scale: {', '.join(f'`{n}`' for n in absent)} (see the other sections "
+            "and `bench/PROFILE.md`)."]
+
+
 def _load_warning(data: dict) -> list[str]:
     """A warning when the machine was busy with other work during the measurements."""
     loads = [r.get("load_before") or 0 for runs in data["results"].values() for r in runs]
@@ -218,6 +230,7 @@ def section(data: dict) -> list[str]:
         f"Python {machine['python']}; {versions}.",
         f"Workload 4 files: {', '.join(inputs['one_year_files'])} ({inputs['one_year_rows']} rows).",
         *_load_warning(data),
+        *_missing(data),
         "",
         *results_table(data),
         "",

@@ -89,9 +89,14 @@ def targets(data: dict) -> list[tuple[str, str, str, bool | None]]:
         "1.5 × floor")
     add("2 · csv work time within 2× read_csv", work_time(data, "w2-csv"), _times(t.get("floor-csv"), 2),
         "2 × DuckDB read_csv")
+    full_size = data["inputs"]["large_rows"] >= 1_000_000  # the memory target is for a million rows
     for kind in ("xlsx", "csv"):
         rss = peak_rss_gib(data, f"w2-{kind}")
-        add(f"2 · {kind} peak RSS under 1.5 GB", rss, 1.5 * 1e9 / 1024**3, "1.5 GB", "GiB")
+        if full_size:
+            add(f"2 · {kind} peak RSS under 1.5 GB", rss, 1.5 * 1e9 / 1024**3, "1.5 GB", "GiB")
+        else:
+            shown = "—" if rss is None else f"{rss:,.2f} GiB"
+            out.append((f"2 · {kind} peak RSS under 1.5 GB", shown, "judged at 1,000,000 rows only", None))
     add("3 · re-run ≤ trivial flow + 2 s", t.get("w3"), _plus(t.get("trivial-warm"), 2), "trivial (warm) + 2 s")
     add("4 · one year cold ≤ trivial flow + 2 s", t.get("w4"), _plus(t.get("trivial-cold"), 2),
         "trivial (cold) + 2 s")

@@ -8,6 +8,7 @@ import html
 import io
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -220,18 +221,21 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the first lines most consistently (',', ';', tab or '|')."""
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
-    best, best_score = ",", -1.0
+    """The delimiter that splits the first lines into the most cells, most consistently.
+
+    Scored as (lines sharing the most common width) × (that width), so that a Vietnamese ';' file whose
+    figures carry decimal commas is not mistaken for a ',' file of two-cell rows.
+    """
+    lines = [line for line in text.splitlines()[:200] if line.strip()]
+    best, best_score = ",", -1
     for delimiter in (",", ";", "\t", "|"):
-        counts = [len(next(csv.reader([line], delimiter=delimiter))) for line in lines]
-        multi = [n for n in counts if n > 1]
-        if not multi:
+        counts = Counter(len(next(csv.reader([line], delimiter=delimiter))) for line in lines)
+        wide = [(frequency, width) for width, frequency in counts.items() if width > 1]
+        if not wide:
             continue
-        widest = max(multi)
-        score = sum(1 for n in multi if n == widest) + widest / 100
-        if score > best_score:
-            best, best_score = delimiter, score
+        frequency, width = max(wide)
+        if frequency * width > best_score:
+            best, best_score = delimiter, frequency * width
     return best
 
 

@@ -25,8 +25,8 @@ sys.path.insert(0, str(REPO))
 
 from niengiam.samples import write_samples  # noqa: E402
 from tests._ops import Running, free_port  # noqa: E402
-from warehouse.archive import display_name  # noqa: E402
 from tests.corpus import CASES, safe_file_name  # noqa: E402
+from warehouse.archive import display_name  # noqa: E402
 
 FACTS = ["core.fct_industrial_output", "core.fct_trade", "core.fct_awards"]
 

@@ -78,7 +78,7 @@ def _rewrite_member(source: bytes, member: str, change: Callable[[bytes], bytes]
 
 def _entity_bomb(path: Path) -> None:
     lol = "".join(
-        f'<!ENTITY lol{i} "{"&lol%d;" % (i - 1) * 10 if i else "lol"}">' for i in range(10)
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i else "lol"}">' for i in range(10)
     )
     doctype = f'<?xml version="1.0"?><!DOCTYPE lolz [{lol}]>'.encode()
 

@@ -18,8 +18,10 @@ SHELL_HELP = """Type SQL ending with ';' (it may span several lines). Commands:
 
 
 def warehouse_path(settings: Any) -> Path:
-    """The database file readers open (the one place to change if readers move to a snapshot copy)."""
-    return settings.database
+    """The database file readers open: the readers' snapshot when there is one (never blocks an ingest)."""
+    from warehouse.db import reader_database
+
+    return reader_database(settings)
 
 
 def read_timeout(settings: Any) -> float:
@@ -254,7 +256,7 @@ def tables(settings: Any, name: str | None, columns: bool, output_format: str, l
 
     Example: niengiam tables rpt_awards --lang en
     """
-    from niengiam.labels import pick_language
+    from niengiam.labels import describe_column, pick_language
     from schemas.errors import UsageError
     from warehouse.query import reporting_views
 
@@ -268,7 +270,8 @@ def tables(settings: Any, name: str | None, columns: bool, output_format: str, l
         import json
 
         doc = [{"name": f"reporting.{v.name}", "description": pick_language(v.comment, lang),
-                "columns": [{"name": c, "type": t, "description": pick_language(d, lang)} for c, t, d in v.columns]}
+                "columns": [{"name": c, "type": t, "description": describe_column(c, d, lang)}
+                            for c, t, d in v.columns]}
                for v in chosen]
         return click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
     for view in chosen:
@@ -277,7 +280,7 @@ def tables(settings: Any, name: str | None, columns: bool, output_format: str, l
             width = max(len(c) for c, _, _ in view.columns) if view.columns else 0
             type_width = max(len(t) for _, t, _ in view.columns) if view.columns else 0
             for column, data_type, comment in view.columns:
-                click.echo(f"    {column.ljust(width)}  {data_type.ljust(type_width)}  {pick_language(comment, lang)}")
+                click.echo(f"    {column.ljust(width)}  {data_type.ljust(type_width)}  {describe_column(column, comment, lang)}")
         click.echo("")
 
 

@@ -80,6 +80,14 @@ def pick_language(comment: str | None, lang: str) -> str:
     return match.group(check_language(lang)) if match else comment
 
 
+def describe_column(name: str, comment: str | None, lang: str) -> str:
+    """A column's COMMENT ON in one language; without one, its short label from labels.csv (or nothing)."""
+    if comment:
+        return pick_language(comment, lang)
+    known = label("column", name, lang)
+    return known if known != name else ""
+
+
 def format_number(value: object, decimals: int = 1, lang: str = "vi") -> str:
     """28029.5 -> '28.029,5' (vi) or '28,029.5' (en); blank for a missing value."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.text import fold
+
 AGENCY = "NIENGIAM"
 VERSION = "1.0"
 ACTION = "I"  # information: the full current figures, not an instruction to append or delete
@@ -42,12 +44,20 @@ DATAFLOWS = {
                                    ("PRICE_BASIS", "dimension_3"))),
     "trade": Dataflow("trade", "DF_TRADE", (("TRADE_FLOW", "dimension_1"), ("PRODUCT_GROUP", "dimension_2"))),
     "awards": Dataflow("awards", "DF_AWARDS", (("AWARD", "dimension_1"), ("RECIPIENT_KIND", "dimension_2"))),
+    "iip": Dataflow("iip", "DF_IIP", (("INDUSTRY", "dimension_1"), ("PERIOD", "dimension_2"), ("BASE", "dimension_3"))),
+    "indicators": Dataflow("indicators", "DF_INDICATORS",
+                           (("INDICATOR", "indicator"), ("BREAKDOWN", "dimension_1"), ("PERIOD", "dimension_2"),
+                            ("MEASURE", "dimension_3"))),
 }
 
 
 def sdmx_code(value: Any) -> str:
-    """A code as SDMX likes it: upper case letters, digits and underscores ('constant 2010' -> CONSTANT_2010)."""
-    return re.sub(r"[^A-Z0-9_]+", "_", str(value).upper()).strip("_") if value is not None else ""
+    """A code as SDMX likes it: ASCII upper case, digits and underscores ('giá so sánh 2010' -> GIA_SO_SANH_2010)."""
+    if value is None:
+        return ""
+    text = str(value)
+    ascii_text = text if text.isascii() else fold(text)
+    return re.sub(r"[^A-Z0-9_]+", "_", ascii_text.upper()).strip("_")
 
 
 def observation_row(flow: Dataflow, obs: dict[str, Any]) -> list[Any]:

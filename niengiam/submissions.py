@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from niengiam.labels import codes, label
+from niengiam.labels import label
 
 ALERT_STATES = frozenset({"missing", "rejected", "failed"})
+# what a provincial department sends every year; any other dataset the warehouse holds is expected too
+YEARLY_DATASETS = ("industrial_output", "trade", "awards")
 
 
 @dataclass
@@ -62,7 +64,7 @@ def build_matrix(cells: list[dict[str, Any]], first: int | None = None, last: in
                  datasets: list[str] | None = None) -> Matrix:
     """Lay the known cells out over every expected dataset, province and year."""
     years = year_range(cells, first, last)
-    expected = datasets or codes("dataset")
+    expected = datasets or list(YEARLY_DATASETS)
     names = expected + sorted({c["dataset"] for c in cells} - set(expected)) if not datasets else expected
     provinces = sorted({c["province_code"] for c in cells if c["province_code"]}) or [None]
     known = {(c["dataset"], c["province_code"], c["reference_year"]): c for c in cells}

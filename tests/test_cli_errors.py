@@ -42,6 +42,10 @@ def test_bad_paths(small_warehouse, tmp_path):
                     str(tmp_path / "no" / "such" / "x.csv"), "select 1")
     assert no_folder.exit_code == 2
     assert no_folder.stderr == f"niengiam: the folder {tmp_path / 'no' / 'such'} does not exist. Create it or choose another --output.\n"
+    folder = cli("sql", "--database", str(tmp_path), "select 1")
+    assert folder.exit_code == 2
+    assert folder.stderr == (f"niengiam: {tmp_path}: this is a folder, not a warehouse file. Give --database the"
+                             " .duckdb file, or --home the folder that holds it.\n")
     a_file = tmp_path / "plain-file"
     a_file.write_text("x")
     export = cli("export", "--home", str(small_warehouse.home), "--output", str(a_file))

@@ -74,7 +74,9 @@ def test_sdmx_status_codes_come_from_the_status_dimension():
         "REF_AREA": "25", "TRADE_FLOW": "EXPORT", "PRODUCT_GROUP": "TOTAL", "TIME_PERIOD": "2016",
         "OBS_VALUE": 1313, "OBS_STATUS": "P", "UNIT_MEASURE": "MN_USD"}
     assert sdmx_code("constant 2010") == "CONSTANT_2010"
-    assert set(DATAFLOWS) == {"industrial_output", "trade", "awards"}
+    assert sdmx_code("Tổng số/Hàng dệt may") == "TONG_SO_HANG_DET_MAY"
+    assert sdmx_code(None) == ""
+    assert set(DATAFLOWS) == {"industrial_output", "trade", "awards", "iip", "indicators"}
 
 
 def test_exported_csv_cannot_run_formulas(small_warehouse, tmp_path):

@@ -48,7 +48,7 @@ def test_labels_come_from_the_catalogues_and_labels_csv():
     assert label("dataset", "trade", "vi") == "Thương mại"
     assert label("state", "missing", "vi") == "thiếu"
     assert label("column", "no_such_column", "en") == "no_such_column"
-    assert codes("dataset") == ["industrial_output", "trade", "awards"]
+    assert codes("dataset") == ["industrial_output", "trade", "awards", "iip", "indicators"]
     assert text("growth_short", "vi", growth="9,2") == "9,2 % so với năm trước"
     with pytest.raises(ValueError, match="unknown language"):
         label("status", "final", "fr")

@@ -26,11 +26,11 @@ def revised(warehouse_copy, tmp_path):
 def test_both_vintages_are_kept(revised):
     columns, rows = run_query(
         revised.database,
-        "select vintage, value, status, is_current from reporting.observation_vintages"
+        "select value, status, obs_status, superseded_at is null as is_current from reporting.observation_vintages"
         " where dataset = 'industrial_output' and reference_year = 2015 and dimension_1 = 'TOTAL'"
-        " and dimension_2 = 'TOTAL' and dimension_3 = 'current' order by vintage",
+        " and dimension_2 = 'TOTAL' and dimension_3 = 'current' order by loaded_at",
     )
-    assert rows == [(1, 30618.0, "estimate", False), (2, round(30618.0 * 1.01, 1), "final", True)]
+    assert rows == [(30618.0, "estimate", "E", False), (round(30618.0 * 1.01, 1), "final", "A", True)]
 
 
 def test_the_report_lists_the_revision(revised, tmp_path):

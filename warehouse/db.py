@@ -43,6 +43,9 @@ def open_database(
         raise UsageError(
             "there is no warehouse yet", file=str(path), hint="Run 'niengiam ingest' first."
         )
+    if path.is_dir():
+        raise UsageError("this is a folder, not a warehouse file.", file=str(path),
+                         hint="Give --database the .duckdb file, or --home the folder that holds it.")
     path.parent.mkdir(parents=True, exist_ok=True)
     started, delay = time.monotonic(), 0.05
     while True:

@@ -75,26 +75,14 @@ REPORT_QUERIES = {
         order by dataset, reference_years, load_id
     """,
     "revisions": """
-        with scope as (
-            select * from reporting.observation_vintages
-            where province_code = ? and reference_year between ? and ?
-        ),
-        figures as (
-            select dataset, province_code, reference_year, dimension_1, dimension_2, dimension_3,
-                arg_min(value, vintage) as first_value, arg_min(status, vintage) as first_status,
-                strftime(min(loaded_at), '%Y-%m-%d') as first_loaded,
-                arg_max(value, vintage) filter (where is_current) as current_value,
-                arg_max(status, vintage) filter (where is_current) as current_status,
-                count(*) as vintages, any_value(unit) as unit
-            from scope
-            group by all
-            having count(*) > 1
-        )
-        select *, current_value - first_value as revision,
-            case when first_value <> 0 then round((current_value / first_value - 1) * 100, 2) end
-                as revision_pct
-        from figures
-        where current_value is distinct from first_value or current_status is distinct from first_status
+        select dataset, province_code, reference_year, dimension_1, dimension_2, dimension_3, unit,
+            first_value, first_status, strftime(first_loaded_at, '%Y-%m-%d') as first_loaded,
+            latest_value as current_value, latest_status as current_status, vintages,
+            revision_abs as revision, revision_pct
+        from reporting.rpt_revisions
+        where province_code = ? and reference_year between ? and ?
+            and dataset in ('industrial_output', 'trade', 'awards')
+            and (latest_value is distinct from first_value or latest_status is distinct from first_status)
         order by dataset, reference_year, dimension_1, dimension_2, dimension_3
     """,
     "period_growth": """
@@ -182,7 +170,7 @@ def iter_views(database: Path, names: list[str], timeout_s: float = READ_TIMEOUT
 
 
 SDMX_QUERY = """
-    select o.dataset, o.province_code, o.reference_year, o.dimension_1, o.dimension_2, o.dimension_3,
+    select o.dataset, o.indicator, o.province_code, o.reference_year, o.dimension_1, o.dimension_2, o.dimension_3,
         o.value, o.unit, o.status, s.sdmx_code
     from reporting.observations as o
     left join core.dim_status as s using (status)

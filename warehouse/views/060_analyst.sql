@@ -1,5 +1,6 @@
--- The analyst's views: labels, vintages, submissions, structure and awards by level; and the data
--- dictionary. Comments carry both languages as 'vi: … | en: …' (niengiam tables shows one of them).
+-- The analyst's views: labels, submissions, structure and awards by level; and the data dictionary.
+-- Comments carry both languages as 'vi: … | en: …' (niengiam tables shows one of them). Views of other
+-- files get a bilingual comment here too (view level only: their columns are theirs to change).
 
 create or replace view reporting.labels as
 with industries as (
@@ -18,8 +19,8 @@ awards as (
     select 'award' as kind, award_code as code, award_name_vi as name_vi, award_name_en as name_en
     from core.dim_awards
 ),
-provinces as (
-    select 'province' as kind, province_code as code, name_vi, name_en from core.dim_provinces
+provinces as (  -- a province renamed or merged in 2025 has a row per validity period
+    select distinct 'province' as kind, province_code as code, name_vi, name_en from core.dim_provinces
 ),
 statuses as (
     select 'status' as kind, status as code, name_vi, name_en from core.dim_status
@@ -235,22 +236,6 @@ comment on column reporting.labels.code is 'vi: Mã | en: Code';
 comment on column reporting.labels.name_vi is 'vi: Tên tiếng Việt | en: Vietnamese name';
 comment on column reporting.labels.name_en is 'vi: Tên tiếng Anh | en: English name';
 
-comment on view reporting.observation_vintages is 'vi: Mọi phiên bản của mọi số liệu (ước tính rồi chính thức…), kể cả bản đã bị thay thế | en: Every vintage of every figure (estimate, then final…), superseded ones included';
-comment on column reporting.observation_vintages.dataset is 'vi: Bộ dữ liệu | en: Dataset';
-comment on column reporting.observation_vintages.province_code is 'vi: Mã tỉnh | en: Province code';
-comment on column reporting.observation_vintages.reference_year is 'vi: Năm số liệu | en: Reference year';
-comment on column reporting.observation_vintages.dimension_1 is 'vi: Chiều 1 (như trong observations) | en: Dimension 1 (as in observations)';
-comment on column reporting.observation_vintages.dimension_2 is 'vi: Chiều 2 (như trong observations) | en: Dimension 2 (as in observations)';
-comment on column reporting.observation_vintages.dimension_3 is 'vi: Chiều 3 (như trong observations) | en: Dimension 3 (as in observations)';
-comment on column reporting.observation_vintages.value is 'vi: Giá trị | en: Value';
-comment on column reporting.observation_vintages.unit is 'vi: Đơn vị tính | en: Unit';
-comment on column reporting.observation_vintages.status is 'vi: Tình trạng số liệu của phiên bản | en: Status of this vintage';
-comment on column reporting.observation_vintages.vintage is 'vi: Số thứ tự phiên bản (1 = công bố đầu tiên) | en: Vintage number (1 = first published)';
-comment on column reporting.observation_vintages.is_current is 'vi: Là số liệu hiện hành | en: Is the current figure';
-comment on column reporting.observation_vintages.load_id is 'vi: Mã lần nạp | en: Load id';
-comment on column reporting.observation_vintages.loaded_at is 'vi: Thời điểm nạp | en: Loaded at';
-comment on column reporting.observation_vintages.superseded_at is 'vi: Thời điểm bị thay thế | en: Superseded at';
-comment on column reporting.observation_vintages.superseded_by is 'vi: Lần nạp thay thế | en: Superseded by load';
 
 comment on view reporting.submissions is 'vi: Tình hình nộp báo cáo theo bộ dữ liệu × tỉnh × năm: lần nạp gần nhất và tình trạng số liệu | en: Submissions by dataset × province × year: the latest load attempt and the status of the figures';
 comment on column reporting.submissions.dataset is 'vi: Bộ dữ liệu | en: Dataset';
@@ -284,3 +269,12 @@ comment on column reporting.rpt_awards_by_level.award_level is 'vi: Cấp khen t
 comment on column reporting.rpt_awards_by_level.recipient_kind is 'vi: Đối tượng (tập thể / cá nhân) | en: Recipient kind (collective / individual)';
 comment on column reporting.rpt_awards_by_level.award_count is 'vi: Số lượng | en: Count';
 comment on column reporting.rpt_awards_by_level.status is 'vi: Tình trạng thấp nhất của các số liệu | en: Weakest status of the figures';
+
+comment on view reporting.rpt_iip is 'vi: Chỉ số sản xuất công nghiệp (%) theo địa bàn, kỳ, ngành và kỳ gốc so sánh | en: Industrial production index (%) by area, period, industry and comparison base';
+comment on view reporting.rpt_indicators is 'vi: Số liệu của các biểu thống kê chung (mọi mẫu bố cục của bộ dữ liệu indicators) | en: Figures of generic statistics tables (any layout spec of dataset indicators)';
+comment on view reporting.observation_vintages is 'vi: Mọi phiên bản của mọi số liệu: giá trị, đơn vị, giá trị và đơn vị như trong tệp, tình trạng (SDMX A/P/E), lần nạp, thời điểm nạp và bị thay thế | en: Every vintage of every figure: value, unit, value and unit as written, status (SDMX A/P/E), load id, loaded and superseded times';
+comment on view reporting.rpt_revisions is 'vi: Số liệu công bố nhiều lần: lần đầu so với mới nhất (giá trị, tình trạng, chênh lệch tuyệt đối và %) | en: Figures published more than once: first published vs. latest value and status, revision in units and %';
+comment on view reporting.observations_historical_boundaries is 'vi: Số liệu hiện hành theo địa giới tại thời điểm báo cáo, với tên tỉnh của năm đó | en: Current figures on the boundaries they were reported on, with the province as named that year';
+comment on view reporting.observations_current_boundaries is 'vi: Số liệu hiện hành theo các tỉnh hiện nay: cộng các tỉnh trước sáp nhập năm 2025 (is_reconstructed, is_complete) | en: Current figures on today''s provinces: predecessors of 2025 mergers summed (is_reconstructed, is_complete)';
+comment on view reporting.unit_conversions is 'vi: Các đơn vị cùng đại lượng và hệ số quy đổi | en: Units of the same quantity and the factor converting one into the other';
+comment on view reporting.rpt_targets_vs_actuals is 'vi: Mục tiêu kế hoạch (cận dưới/cận trên) bên cạnh tốc độ tăng, mức hoặc tỷ trọng thực hiện, kèm đánh giá | en: Plan targets (lower/upper bound) beside the actual growth, level or share, with an assessment';

@@ -34,5 +34,8 @@ BENCH_ARGS ?= --scale 1 --runs 3
 bench: $(STAMP)
 	$(TEST_ENV) $(BIN)/python -m bench.run $(BENCH_ARGS)
 
+reliability: $(STAMP)
+	$(TEST_ENV) $(BIN)/python scripts/reliability.py --trials 20
+
 clean:
 	rm -rf niengiam-home .pytest_cache .hypothesis

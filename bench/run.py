@@ -58,6 +58,7 @@ class Measurement:
     cpu_s: float = 0.0
     inner_s: float | None = None
     rows: int | None = None
+    workbooks: int | None = None
     note: str = ""
 
 
@@ -317,6 +318,8 @@ class Bench:
                 continue
             m = measure(args, env, tmp / f"{name}.log", self.cfg.timeout_s)
             m.inner_s, m.rows = _inner(tmp / f"{name}.log")
+            if name == "naive":
+                m.workbooks = len(workbooks(self.backfill, self.cfg.naive_every))
             if m.returncode:
                 m.note = _summary_line(tmp / f"{name}.log")
             self.record(name, run, m)
@@ -362,7 +365,7 @@ def save(bench: Bench, started: datetime, results: Path) -> Path:
     cfg = bench.cfg
     data = {
         "started": started.isoformat(timespec="seconds"),
-        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
+        "config": {k: v for k, v in asdict(cfg).items() if k != "out"},  # paths differ by machine
         "inputs": {
             "backfill_dir": bench.backfill.name,
             "workbooks": len(bench.files),

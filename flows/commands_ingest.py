@@ -72,7 +72,22 @@ def _run_flow(settings: Any, files: list[str], label: str, province: str | None,
     from flows.ingest import ingest as ingest_flow
 
     state = ingest_flow(files, settings, label=label, province=province, progress=progress, return_state=True)
-    return state.result(raise_on_failure=False)
+    return outcomes_of(state)
+
+
+def outcomes_of(state: Any) -> list[Any]:
+    """The per-file outcomes of a finished flow run; a run that crashed becomes one clear error."""
+    from schemas.errors import NiengiamError
+
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, NiengiamError):
+        raise result
+    if isinstance(result, BaseException):
+        raise NiengiamError(
+            f"the ingestion stopped before any file was handled ({type(result).__name__}: {result})",
+            hint="Run again with --debug for details; nothing was loaded.",
+        ) from result
+    return list(result)
 
 
 def print_summary(outcomes: list[Any]) -> None:

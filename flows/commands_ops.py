@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from flows.cli import EXIT_PROBLEMS, EXIT_USAGE, common_options
+from flows.commands_ingest import outcomes_of
 
 
 def _run_flow(flow_name: str, settings: Any, **parameters: Any) -> list[Any]:
@@ -21,10 +22,7 @@ def _run_flow(flow_name: str, settings: Any, **parameters: Any) -> list[Any]:
 
     flow_object = flows_ingest.with_workers(getattr(flows_ingest, flow_name), settings)
     state = flow_object(settings=settings, return_state=True, **parameters)
-    result = state.result(raise_on_failure=False)
-    if isinstance(result, BaseException):
-        raise result
-    return result
+    return outcomes_of(state)
 
 
 def _finish(outcomes: list[Any], usage_problem: str = "") -> None:

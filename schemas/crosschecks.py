@@ -4,7 +4,8 @@ and year-over-year changes or revisions too large to be plausible.
 Pure: the warehouse side hands in the figures it holds (the previous year and the current vintage of the
 same year) as a frame with the dataset's grain, value column and status.
 Severity follows the status of the new figure: a plausibility finding on an estimate or a preliminary figure
-is a warning (the file loads), on a final figure it is an error (the file is rejected).
+is a warning (the file loads), on a final headline figure (a total along every hierarchy) it is an error
+(the file is rejected); on a component it is a warning.
 """
 
 from __future__ import annotations
@@ -31,9 +32,23 @@ def vn_number(x: float) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
-def severity_for(status: object) -> str:
-    """Plausibility findings reject final figures and only warn on estimates and preliminary ones."""
-    return "error" if status == "final" else "warning"
+def severity_for(status: object, headline: bool = True) -> str:
+    """Plausibility findings reject final headline figures and only warn on estimates and preliminary ones.
+
+    A component (a commodity group, an industry of one ownership type) beyond the bound only warns: small
+    parts move a lot from year to year, and an error in one shows in its total (rejected when final) or in
+    the check that totals equal the sum of their parts.
+    """
+    return "error" if status == "final" and headline else "warning"
+
+
+def is_headline(dataset: Dataset, frame: pd.DataFrame) -> pd.Series:
+    """Rows that are totals along every hierarchy of the dataset (all rows when it has none)."""
+    headline = pd.Series(True, index=frame.index)
+    for h in dataset.hierarchies:
+        if h.dimension in frame.columns:
+            headline &= frame[h.dimension].astype("string").fillna("") == h.total
+    return headline
 
 
 def _finding(rule: str, row: pd.Series, severity: str, en: str, vi: str, column: str) -> Problem:
@@ -104,6 +119,7 @@ def plausibility_findings(
     new, old = figures(dataset, frame), figures(dataset, previous)
     if new.empty:
         return []
+    new = new.assign(headline=is_headline(dataset, new))
     yearly = _changes(new, _reference_year_values(new, old, keys), keys, bound_pct)
     revised = _changes(new, old[[*keys, YEAR, "value"]], keys, bound_pct)
     out = [_yoy_problem(dataset, row, keys, bound_pct) for _, row in yearly.iterrows()]
@@ -115,7 +131,7 @@ def _yoy_problem(dataset: Dataset, row: pd.Series, keys: list[str], bound: float
     where_en = "in the warehouse" if row["source"] == "warehouse" else "in this file"
     where_vi = "trong kho dữ liệu" if row["source"] == "warehouse" else "trong tệp này"
     return _finding(
-        "yoy_plausible", row, severity_for(row["status"]),
+        "yoy_plausible", row, severity_for(row["status"], bool(row["headline"])),
         f"{_what(dataset, row, keys, 'en')} {year} = {vn_number(row['value'])} changes by {change} % on"
         f" {year - 1} ({ref} {where_en}), beyond the plausible ±{vn_number(bound)} %; check the figure"
         " (or raise NIENGIAM_YOY_BOUND if the change is real)",
@@ -128,7 +144,7 @@ def _yoy_problem(dataset: Dataset, row: pd.Series, keys: list[str], bound: float
 def _revision_problem(dataset: Dataset, row: pd.Series, keys: list[str], bound: float) -> Problem:
     year, change, ref = int(row[YEAR]), vn_number(round(row["change_pct"], 1)), vn_number(row["value_ref"])
     return _finding(
-        "revision_plausible", row, severity_for(row["status"]),
+        "revision_plausible", row, severity_for(row["status"], bool(row["headline"])),
         f"{_what(dataset, row, keys, 'en')} {year} = {vn_number(row['value'])} revises the figure held for"
         f" {year} ({ref}) by {change} %, beyond the plausible ±{vn_number(bound)} %; check the figure",
         f"{_what(dataset, row, keys, 'vi')} năm {year} = {vn_number(row['value'])} điều chỉnh số đã có của năm"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import html
 import io
+import re
 import zipfile
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -83,7 +87,10 @@ def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
     kind = sniff_format(head)
     if kind == "zip":
         kind = _check_zip(path, name)
-        return Workbook(name, kind, _read_calamine(path, name))
+        sheets = _read_calamine(path, name)
+        if kind == "xlsx":
+            mark_formula_gaps(sheets, formula_gaps(path))
+        return Workbook(name, kind, sheets)
     if kind == "xls":
         return Workbook(name, "xls", _read_calamine(path, name))
     return Workbook(name, "csv", [read_csv_sheet(path.read_bytes(), name)])
@@ -124,8 +131,11 @@ def _check_zip(path: Path, name: str) -> str:
 
 def _read_calamine(path: Path, name: str) -> list[Sheet]:
     try:
-        book = calamine.CalamineWorkbook.from_path(str(path))
-        return [_read_sheet(book, meta) for meta in book.sheets_metadata]
+        # From the bytes, not the path: calamine picks its reader by extension, and an .xls renamed
+        # .xlsx is still a workbook we can read.
+        with path.open("rb") as handle:
+            book = calamine.CalamineWorkbook.from_filelike(handle)
+            return [_read_sheet(book, meta) for meta in book.sheets_metadata]
     except calamine.PasswordError as exc:
         raise DataError(
             "the workbook is protected by a password",
@@ -211,18 +221,21 @@ def decode_text(data: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the first lines most consistently (',', ';', tab or '|')."""
-    lines = [line for line in text.splitlines()[:50] if line.strip()]
-    best, best_score = ",", -1.0
+    """The delimiter that splits the first lines into the most cells, most consistently.
+
+    Scored as (lines sharing the most common width) × (that width), so that a Vietnamese ';' file whose
+    figures carry decimal commas is not mistaken for a ',' file of two-cell rows.
+    """
+    lines = [line for line in text.splitlines()[:200] if line.strip()]
+    best, best_score = ",", -1
     for delimiter in (",", ";", "\t", "|"):
-        counts = [len(next(csv.reader([line], delimiter=delimiter))) for line in lines]
-        multi = [n for n in counts if n > 1]
-        if not multi:
+        counts = Counter(len(next(csv.reader([line], delimiter=delimiter))) for line in lines)
+        wide = [(frequency, width) for width, frequency in counts.items() if width > 1]
+        if not wide:
             continue
-        widest = max(multi)
-        score = sum(1 for n in multi if n == widest) + widest / 100
-        if score > best_score:
-            best, best_score = delimiter, score
+        frequency, width = max(wide)
+        if frequency * width > best_score:
+            best, best_score = delimiter, frequency * width
     return best
 
 
@@ -250,3 +263,85 @@ def read_csv_sheet(data: bytes, name: str) -> Sheet:
         rows.pop()
     stem = Path(name).stem
     return Sheet(stem, rows)
+
+
+# --- formulas without a saved result, and error cells (xlsx) ----------------------------------------
+
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_FORMULA = re.compile(rb"<f[^>]*>(.*?)</f>|<f[^>]*/>", re.S)
+_VALUE = re.compile(rb"<v>(.*?)</v>", re.S)
+_SHEET_ENTRY = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_RELATION = re.compile(rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its worksheet part inside the xlsx package."""
+    workbook = archive.read("xl/workbook.xml")
+    rels = archive.read("xl/_rels/workbook.xml.rels")
+    targets = {}
+    for m in _RELATION.finditer(rels):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        target = target.decode()
+        targets[rid.decode()] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return {
+        html.unescape(name.decode("utf-8")): targets.get(rid.decode(), "")
+        for name, rid in _SHEET_ENTRY.findall(workbook)
+    }
+
+
+def formula_gaps(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """Per sheet, the cells whose formula has no saved result, or that hold an Excel error (#REF!, #N/A…).
+
+    calamine reads both as blank, which would let a figure vanish silently; they are reported instead.
+    """
+    gaps: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for sheet, part in _sheet_parts(archive).items():
+                if part not in archive.namelist():
+                    continue
+                xml = archive.read(part)
+                if b"<f" not in xml and b't="e"' not in xml:
+                    continue
+                gaps[sheet] = dict(_gaps_in(xml))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    return gaps
+
+
+def _gaps_in(xml: bytes) -> Iterator[tuple[tuple[int, int], str]]:
+    for m in _CELL.finditer(xml):
+        letters, row, attributes, body = m.group(1), int(m.group(2)), m.group(3), m.group(4) or b""
+        formula = _FORMULA.search(body)
+        value = _VALUE.search(body)
+        position = (row - 1, _col_index(letters.decode()))
+        if b't="e"' in attributes:
+            error = value.group(1).decode() if value else "#ERROR"
+            yield position, f"{error} (Excel error)"
+        elif formula and (value is None or not value.group(1).strip()):
+            text = html.unescape(formula.group(1).decode("utf-8", "replace")) if formula.group(1) else ""
+            yield position, f"={text} (formula without a saved result)"
+
+
+def _col_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ord(ch) - 64)
+    return index - 1
+
+
+def mark_formula_gaps(sheets: list[Sheet], gaps: dict[str, dict[tuple[int, int], str]]) -> None:
+    """Write a readable marker into each gap cell, so that a figure there is reported at its cell."""
+    by_name = {s.name: s for s in sheets}
+    for name, cells in gaps.items():
+        sheet = by_name.get(name)
+        if sheet is None:
+            continue
+        for (row, col), marker in cells.items():
+            while len(sheet.rows) <= row:
+                sheet.rows.append([])
+            line = sheet.rows[row]
+            if len(line) <= col:
+                line.extend([None] * (col + 1 - len(line)))
+            if line[col] is None:
+                line[col] = marker

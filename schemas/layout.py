@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 import numpy as np
 import pandas as pd
@@ -58,27 +59,26 @@ def _kind_of_column(column: pd.Series) -> pd.Series:
         kinds = kinds.mask(numeric & ~years, "number").mask(numeric & years, "year")
     strings = types.isin([str])
     if strings.any():
-        distinct = column[strings].unique()
-        mapping = {s: _kind_of_text(s) for s in distinct}
-        kinds = kinds.mask(strings, column[strings].map(mapping))
+        distinct = pd.Series(column[strings].unique(), dtype=object)
+        kinds = kinds.mask(strings, column[strings].map(dict(zip(distinct, _kinds_of_texts(distinct), strict=True))))
     return kinds
 
 
-def _kind_of_text(text: str) -> str:
-    stripped = clean_text(text)
-    if not stripped:
-        return ""
-    if stripped.casefold() in MISSING_CODES:
-        return "nil"
-    return "number" if _NUMBERISH.match(stripped) else "text"
+def _kinds_of_texts(texts: pd.Series) -> pd.Series:
+    """'nil', 'number', 'text' or '' for distinct texts, with vectorised string operations."""
+    stripped = texts.str.strip()
+    kinds = pd.Series("text", index=texts.index, dtype=object)
+    kinds = kinds.mask(stripped.str.fullmatch(_NUMBERISH.pattern).fillna(False).astype(bool), "number")
+    kinds = kinds.mask(stripped.str.casefold().isin(list(MISSING_CODES)), "nil")
+    return kinds.mask(stripped == "", "")
 
 
 def grid_frame(rows: Sequence[Sequence[object]], start: int) -> pd.DataFrame:
     """Rows of cells as an object frame (short rows padded), indexed by 0-based sheet row."""
-    width = max((len(r) for r in rows), default=0)
-    padded = [[*r, *[None] * (width - len(r))] if len(r) < width else list(r) for r in rows]
-    frame = pd.DataFrame(padded, dtype=object) if rows else pd.DataFrame(dtype=object)
-    frame.index = np.arange(start, start + len(frame))
+    columns = list(zip_longest(*rows)) if rows else []  # transposed in C, short rows padded with None
+    frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in enumerate(columns)}) if columns \
+        else pd.DataFrame(index=range(len(rows)), dtype=object)
+    frame.index = np.arange(start, start + len(rows))
     return frame
 
 

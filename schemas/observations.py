@@ -8,20 +8,21 @@ parsed once per distinct value and rows are classified with vectorised pandas op
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from schemas.catalogs import load_catalog
 from schemas.headers import Header, read_period, read_status, split_multiplier, split_unit_cell
-from schemas.layout import Region, data_frame
+from schemas.layout import Region, cell_text, data_frame
 from schemas.numbers import infer_decimal, parse_number
 from schemas.problems import Problem, problem
 from schemas.specs import LayoutSpec
 from schemas.text import clean_text, col_letter, find_unit_line, fold, strip_footnote
 
 PATH_SEPARATOR = " > "
+DITTO_MARKS = frozenset({'"', "”", "“", "〃", "''", '""', "„"})
 _LEGEND = re.compile(r"^\(?(?P<mark>\*{1,3}|[a-z]|\d{1,2})\)\s*(?P<text>\S.*)$|^(?P<stars>\*{1,3})\s*(?P<stext>\S.*)$")
 _TITLE_UNIT = re.compile(r"\(([^()]*)\)")
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
@@ -45,6 +46,9 @@ def _texts(frame: pd.DataFrame, col: int) -> tuple[pd.Series, pd.Series]:
     raw = raw.where(raw.map(type).isin([str]))
     distinct = raw.dropna().unique()
     cleaned = raw.map({v: clean_text(v) or None for v in distinct})
+    ditto = cleaned.isin(DITTO_MARKS)
+    if ditto.any():  # '"' means the same as the row above
+        cleaned = cleaned.where(~ditto, cleaned.mask(ditto).ffill())
     return cleaned, raw
 
 
@@ -133,13 +137,35 @@ def _figures(frame: pd.DataFrame, col: int) -> tuple[pd.Series, pd.Series, pd.Se
     strings = types.isin([str])
     if strings.any():
         texts = raw[strings]
-        decimal = infer_decimal(texts.unique())
-        parsed = {t: parse_number(t, decimal) for t in texts.unique()}
-        values = values.where(~strings, texts.map({k: p.value for k, p in parsed.items()}))
+        distinct = pd.Series(texts.unique(), dtype=object)
+        decimal = infer_decimal(distinct.iloc[:DECIMAL_SAMPLE])
+        plain = _plain_numbers(distinct, decimal)
+        rest = distinct[plain.isna()]
+        parsed = {t: parse_number(t, decimal) for t in rest}
+        value_of = dict(zip(distinct[plain.notna()], plain.dropna(), strict=True))
+        value_of.update({k: p.value for k, p in parsed.items()})
+        values = values.where(~strings, texts.map(value_of))
         missing = missing.where(~strings, texts.map({k: p.missing for k, p in parsed.items()}))
         errors = errors.where(~strings, texts.map({k: p.error for k, p in parsed.items()}))
-        percent = percent.where(~strings, texts.map({k: p.is_percent for k, p in parsed.items()}))
+        flags = texts.map({k: p.is_percent for k, p in parsed.items()}).astype(object).fillna(False)
+        percent = percent.where(~strings, flags.astype(bool))
     return values.astype("float64"), missing, errors, percent.astype(bool)
+
+
+DECIMAL_SAMPLE = 2000  # distinct texts of a column that vote on its decimal separator
+
+
+def _plain_numbers(texts: pd.Series, decimal: str | None) -> pd.Series:
+    """Values of texts that are plain numbers in the column's convention ('119,6', '28.029,5'), vectorised;
+    NaN for everything else, which parse_number then reads one by one."""
+    if decimal is None or texts.empty:
+        return pd.Series(np.nan, index=texts.index)
+    thousands = "." if decimal == "," else ","
+    sep, dec = re.escape(thousands), re.escape(decimal)
+    shape = rf"[+-]?(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)(?:{dec}\d+)?"
+    plain = texts.str.fullmatch(shape).fillna(False).astype(bool)
+    normal = texts[plain].str.replace(thousands, "", regex=False).str.replace(decimal, ".", regex=False)
+    return pd.to_numeric(normal, errors="coerce").reindex(texts.index)
 
 
 # --- table-level facts ----------------------------------------------------------------------------
@@ -218,7 +244,7 @@ def _classify(
 ) -> tuple[dict[str, pd.Series], dict[str, str]]:
     """Row labels, levels, kinds (data, section, legend) and parent paths."""
     label, raw, level, letter = _labels(frame, region.label_cols)
-    stop = _matches(label, spec.rows.stop) | raw.map(lambda t: isinstance(t, str) and t.strip().startswith("©"))
+    stop = _matches(label, spec.rows.stop) | raw.str.strip().str.startswith("©").fillna(False).astype(bool)
     stopped = stop.cumsum() > 0
     skip = _matches(label, spec.rows.skip)
     last_data = has_figure[has_figure & ~stopped].index.max() if (has_figure & ~stopped).any() else -1
@@ -248,7 +274,9 @@ def observe(spec: LayoutSpec, region: Region, default_province: str | None) -> O
     has_figure = pd.Series(False, index=frame.index)
     for values, missing, errors, _ in figures.values():
         has_figure |= values.notna() | (missing.notna() & (missing != "blank")) | errors.notna()
-    rows, legend = _classify(spec, frame, region, has_figure)
+    named = _named_columns(spec, region)
+    labelled = replace(region, label_cols=[c for c in region.label_cols if c not in named.values()])
+    rows, legend = _classify(spec, frame, labelled, has_figure)
     data_rows = rows["data"][rows["data"]].index
     label = rows["label"].loc[data_rows]
     codes = _row_codes(spec, label)
@@ -256,6 +284,8 @@ def observe(spec: LayoutSpec, region: Region, default_province: str | None) -> O
     keep = _apply_unmatched(spec, label, codes, rows["letter"], sheet, problems)
     data_rows = data_rows[keep.to_numpy()]
     base = _row_frame(spec, region, rows, codes, data_rows, legend, default_province)
+    for name, col in named.items():  # text columns the spec names by their header, e.g. 'Đơn vị tính'
+        base[name] = _texts(frame, col)[0].loc[data_rows]
     frames = []
     for col in region.figure_cols:
         column = _column_frame(spec, region, col, figures[col], base, problems)
@@ -264,6 +294,20 @@ def observe(spec: LayoutSpec, region: Region, default_province: str | None) -> O
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=base.columns)
     problems += _year_problems(out, region)
     return Observations(out, problems, rows_in=len(data_rows))
+
+
+def _named_columns(spec: LayoutSpec, region: Region) -> dict[str, int]:
+    """Label columns a spec field claims by header text ([fields.unit] sources = [["Đơn vị tính"]])."""
+    named: dict[str, int] = {}
+    for spec_field in [*spec.fields.values(), spec.unit]:
+        aliases = {a for group in spec_field.folded_sources() for a in group}
+        for col in region.label_cols:
+            header = " ".join(cell_text(region.sheet.merged_value(r, col))
+                              for r in range(region.header_top, region.header_bottom + 1))
+            if aliases and fold(header) in aliases and col not in named.values():
+                named["unit_label" if spec_field.name == "unit" else spec_field.name] = col
+                break
+    return named
 
 
 def _apply_unmatched(
@@ -377,7 +421,7 @@ def _assign_header(spec: LayoutSpec, region: Region, header: Header, frame: pd.D
     frame["measure"] = header.measure or spec.defaults.get("measure")
     frame["column_label"] = header.label or None
     unit = _column_units(region, header, region.title, spec)
-    frame["unit_label"] = unit
+    frame["unit_label"] = frame["unit_label"].fillna(unit) if "unit_label" in frame else unit
     frame["_header_unit"] = unit
     indicator = spec.fixed.get("indicator_label")
     if indicator is None:

@@ -20,14 +20,13 @@ from schemas.fingerprint import check_fingerprint
 from schemas.grid import Sheet, Workbook
 from schemas.layout import Region, find_region
 from schemas.numbers import ParsedNumber, infer_decimal, parse_number
-from schemas.observations import finish_units, observe, title_province
+from schemas.observations import DITTO_MARKS, finish_units, observe, title_province
 from schemas.problems import Problem, problem
 from schemas.specs import FieldSpec, LayoutSpec, folded
 from schemas.text import clean_text, col_letter, find_unit_line, split_unit, strip_footnote
 
 HEADER_SEARCH_ROWS = 40
 YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
-DITTO_MARKS = frozenset({'"', "”", "“", "〃", "''", '""', "„"})
 LINEAGE = ["_source_sheet", "_source_cell", "_source_row"]
 
 FIELD_NAMES = {
@@ -551,11 +550,13 @@ def parse_table(match: HeaderMatch, context: ParseContext) -> ParsedTable:
                 )
             )
         frames.append(frame[~bad & frame["value"].notna()])
-    problems += _unit_problems(frames, unit_column, sheet.name)
+    unit_findings, frames = _unit_problems(frames, unit_column, sheet.name)
+    problems += unit_findings
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if spec.missing_means_zero and not frame.empty:
         frame = frame[frame["value"] != 0].reset_index(drop=True)
     problems += _table_problems(match, fields, fallbacks, rows)
+    problems += _year_conflicts(match, fields.get("reference_year"), rows, row_numbers)
     return ParsedTable(spec, sheet.name, match.header_row + 1, frame, problems, rows_in=len(rows))
 
 
@@ -584,25 +585,22 @@ def _field_problems(
     return out
 
 
-def _unit_problems(frames: list[pd.DataFrame], unit_column: _Resolved, sheet: str) -> list[Problem]:
-    out = []
+def _unit_problems(
+    frames: list[pd.DataFrame], unit_column: _Resolved, sheet: str
+) -> tuple[list[Problem], list[pd.DataFrame]]:
+    """Units no catalogue knows, located at the unit cell when the unit has a column; those rows dropped."""
+    out, kept = [], []
+    allowed = ", ".join(sorted(load_catalog("units").codes))
     for frame in frames:
         unknown = frame["unit"].isna() | frame["unit"].astype(str).str.startswith("?")
         for idx in unknown[unknown].index:
             written = unit_column.text.get(idx)
+            from_column = isinstance(written, str) and isinstance(unit_column.letters.get(idx), str)
+            cell = f"{unit_column.letters[idx]}{frame.at[idx, '_source_row']}" if from_column else frame.at[idx, "_source_cell"]
             value = written if isinstance(written, str) else str(frame.at[idx, "unit"]).lstrip("?")
-            out.append(
-                problem(
-                    "unit",
-                    sheet=sheet,
-                    cell=frame.at[idx, "_source_cell"],
-                    column="unit",
-                    value=value,
-                    allowed=", ".join(sorted(load_catalog("units").codes)),
-                )
-            )
-        frame.drop(index=unknown[unknown].index, inplace=True)
-    return out
+            out.append(problem("unit", sheet=sheet, cell=cell, column="unit", value=value, allowed=allowed))
+        kept.append(frame[~unknown])
+    return out, kept
 
 
 def _table_problems(
@@ -632,6 +630,29 @@ def _table_problems(
                 )
             )
     return out
+
+
+def _year_conflicts(
+    match: HeaderMatch, years: _Resolved | None, rows: pd.Index, row_numbers: pd.Series
+) -> list[Problem]:
+    """Rows whose year contradicts the single year the title names ('… NĂM 2014' over rows of 2013)."""
+    named = {int(y) for y in YEAR_PATTERN.findall(match.title)}
+    if years is None or len(named) != 1 or not match.field_columns.get("reference_year"):
+        return []
+    (title_year,) = named
+    found = years.codes.loc[rows]
+    wrong = found.notna() & (found != title_year) & years.text.loc[rows].notna()
+    return [
+        problem(
+            "year_mismatch",
+            sheet=match.sheet.name,
+            cell=f"{years.letters[idx]}{row_numbers[idx]}",
+            column="reference_year",
+            value=int(found[idx]),
+            title_year=title_year,
+        )
+        for idx in wrong[wrong].index
+    ]
 
 
 # --- format-2 tables -------------------------------------------------------------------------------

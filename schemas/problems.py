@@ -51,6 +51,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "unit {value!r} is not one niengiam knows for this table ({allowed})",
         "đơn vị {value!r} không phù hợp với biểu này ({allowed})",
     ),
+    "year_mismatch": (
+        "the row says {value} but the title says {title_year}; correct the year or the title",
+        "dòng ghi năm {value} nhưng tên biểu ghi năm {title_year}; hãy sửa năm hoặc tên biểu",
+    ),
     "table": ("{detail}", "{detail_vi}"),
 }
 

@@ -70,7 +70,6 @@ def test_each_case_is_refused_with_a_clear_message(case, outcome_of) -> None:
         assert word in text, f"{case.name}: expected {word!r} in: {text}"
 
 
-@pytest.mark.xfail(strict=True, reason="known gaps in the corpus still load (see the xfail cases)")
 def test_no_fact_changed_and_nothing_is_lost(outcome_of, corpus) -> None:
     settings = outcome_of["settings"]
     assert _facts(settings.database) == outcome_of["before"], "a broken file changed the warehouse"

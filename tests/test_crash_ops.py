@@ -67,20 +67,26 @@ def _consistent(database: Path) -> None:
 
 def test_killed_at_random_moments_the_warehouse_stays_consistent(sample_dir: Path, tmp_path: Path) -> None:
     home, env = tmp_path / "home", cli_env(harness_api_url(), NIENGIAM_BATCH_SIZE="4")
+    slowed = {**env, "NIENGIAM_TEST_PAUSE_BEFORE_COMMIT": "0.5"}  # a write phase long enough to hit
     database = home / "warehouse.duckdb"
-    copy_samples(sample_dir, home / "inbox")
+    copy_samples(sample_dir, home / "inbox", "phu-tho_201[0-2]_*")
     chance = random.Random(20260115)
-    for _ in range(3):
-        victim = Running(["ingest", "--home", str(home)], env)
-        victim.wait_for("Ingesting")
-        time.sleep(chance.uniform(1.0, 8.0))
+    loaded_after_kills = []
+    # each run skips what the previous ones loaded: kill before the first write, after it, later on
+    for cue in ("batches of up to", "[1/9]", "[3/9]"):
+        victim = Running(["ingest", "--home", str(home)], slowed)
+        victim.wait_for(cue)
+        time.sleep(chance.uniform(0.0, 1.5))
         os.kill(victim.process.pid, signal.SIGKILL)
         victim.process.wait()
-        if database.exists():
-            _consistent(database)
+        _consistent(database)
+        loaded_after_kills.append(
+            query(database, "select count(*) from meta.loads where status = 'loaded'")[0][0]
+        )
+    assert 0 < loaded_after_kills[-1] < 9, loaded_after_kills  # the kills fell in the middle of the work
 
     assert run_cli(["ingest", "--home", str(home), "--quiet"], env).returncode == 0
     assert run_cli(["rerun", "--failed", "--home", str(home), "--quiet"], env).returncode == 0
     _consistent(database)
-    assert query(database, "select count(distinct source_sha256) from meta.loads where status = 'loaded'") == [(18,)]
+    assert query(database, "select count(distinct source_sha256) from meta.loads where status = 'loaded'") == [(9,)]
     assert query(database, "select count(*) from meta.loads where status = 'running'") == [(0,)]

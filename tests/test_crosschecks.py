@@ -116,6 +116,16 @@ def test_severity_follows_status():
     assert [severity_for(s) for s in ("final", "preliminary", "estimate", None)] == [
         "error", "warning", "warning", "warning"
     ]
+    assert severity_for("final", headline=False) == "warning"
+
+
+def test_a_final_component_beyond_the_bound_only_warns():
+    component = _output(2015, 4500.0).assign(industry_code="D")
+    found = plausibility_findings(OUTPUT, component, _output(2014, 2800.0).assign(industry_code="D"), 50.0)
+    assert [(p.rule, p.severity) for p in found] == [("yoy_plausible", "warning")]
+    by_owner = _output(2015, 4500.0).assign(ownership_code="FDI")
+    found = plausibility_findings(OUTPUT, by_owner, _output(2014, 2800.0).assign(ownership_code="FDI"), 50.0)
+    assert [p.severity for p in found] == ["warning"]
 
 
 def test_check_against_history_adds_errors_and_warnings():
@@ -213,8 +223,9 @@ def test_final_figure_implausible_against_the_warehouse_is_rejected(checked_load
     rejected = outcomes[1]
     rows = query(settings, "select rule, severity, sheet, cell from meta.quarantine where load_id = ? order by cell",
                  [rejected.load_id])
-    assert {r[:2] for r in rows} == {("yoy_plausible", "error")}
-    assert ("yoy_plausible", "error", "Biểu 01", "F8") in rows  # the total at current prices
+    assert {r[:2] for r in rows} == {("yoy_plausible", "error"), ("yoy_plausible", "warning")}
+    # the headline figures (all industries, all ownership types) reject; components only warn
+    assert sorted(r[3] for r in rows if r[1] == "error") == ["F8", "G8"]
     assert "28.029,5" in rejected.problems[0] or "2014" in rejected.problems[0]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import string
 import zipfile
@@ -41,10 +42,8 @@ grids = st.lists(st.lists(cells, max_size=9), max_size=25)
 
 
 def _run_pipeline(book: Workbook) -> None:
-    try:
+    with contextlib.suppress(NiengiamError):
         validate_file(parse_file(book, builtin_specs(), ParseContext(book.file_name, default_province="25")))
-    except NiengiamError:
-        pass
 
 
 @FUZZ
@@ -65,10 +64,8 @@ def test_plausible_headers_over_random_data_only_raise_typed_errors(header, body
 def test_random_bytes_only_raise_typed_errors(tmp_path: Path, data: bytes, suffix: str) -> None:
     path = tmp_path / f"rac{suffix}"
     path.write_bytes(data)
-    try:
+    with contextlib.suppress(NiengiamError):
         _run_pipeline(read_workbook(path))
-    except NiengiamError:
-        pass
 
 
 @FUZZ
@@ -81,10 +78,8 @@ def test_random_zip_members_only_raise_typed_errors(tmp_path: Path, payload: byt
         archive.writestr("xl/worksheets/sheet1.xml", payload)
     path = tmp_path / "hong.xlsx"
     path.write_bytes(buffer.getvalue())
-    try:
+    with contextlib.suppress(NiengiamError):
         _run_pipeline(read_workbook(path))
-    except NiengiamError:
-        pass
 
 
 @FUZZ
@@ -94,10 +89,8 @@ def test_random_csv_text_only_raises_typed_errors(tmp_path: Path, rows, encoding
     text = "\n".join(";".join(r) for r in rows)
     path = tmp_path / "du-lieu.csv"
     path.write_bytes(text.encode(encoding, errors="replace"))
-    try:
+    with contextlib.suppress(NiengiamError):
         _run_pipeline(read_workbook(path))
-    except NiengiamError:
-        pass
 
 
 @given(st.text())

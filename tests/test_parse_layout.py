@@ -278,6 +278,24 @@ def test_indentation_hierarchy(tmp_path: Path) -> None:
     assert frame.loc["B4", ["unit", "unit_multiplier", "reference_year"]].tolist() == ["Tỷ đồng", 1e9, 2014]
 
 
+def test_ditto_marks_in_label_columns(tmp_path: Path) -> None:
+    """A '"' in a text column means the value above; a spec field claims the unit column by its header."""
+    path = tmp_path / "products.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Biểu 03")
+    sheet.write("A1", "Sản phẩm công nghiệp chủ yếu năm 2024")
+    sheet.write_row("A3", ["Sản phẩm", "Đơn vị tính", "Năm 2024"])
+    sheet.write_row("A4", ["Than sạch", "Nghìn tấn", 49.5])
+    sheet.write_row("A5", ["Dầu thô", '"', 8.9])
+    book.close()
+    spec = YEARS_DOWN.replace("^Table_1$", "^Biểu").replace('label_is = "period"', 'hierarchy = "none"')
+    spec = spec.replace('province_code = "AU"', 'province_code = "25"')
+    spec += '[unit]\nsources = [["Đơn vị tính", "ĐVT"]]\n'
+    frame = observations(read_workbook(path), spec)["indicators"].set_index("_source_cell")
+    assert frame.loc["C5", ["dimension_path", "unit", "unit_multiplier"]].tolist() == ["Dầu thô", "Nghìn tấn", 1e3]
+    assert frame.loc["C4", "unit"] == "Nghìn tấn"
+
+
 def test_declared_header_rows(tmp_path: Path) -> None:
     """A spec may declare the header band instead of having it detected."""
     book = read_workbook(write_abs_like(tmp_path / "abs.xlsx"))

@@ -185,7 +185,7 @@ def test_reconstructed_status_is_the_weakest_of_its_parts(con):
 CODES = sorted({p.code for p in provinces() if p.code != "VN"})
 
 
-@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(CODES), st.integers(2022, 2027), st.integers(1, 10_000)),
                 max_size=25, unique_by=lambda r: r[:2]))
 def test_no_double_counting_whatever_is_loaded(con, rows):

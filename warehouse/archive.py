@@ -86,6 +86,11 @@ def copy_atomically(source: Path, target: Path, what: str, name: str) -> None:
         raise TransientError(f"could not {what} ({exc.strerror})", file=name) from exc
 
 
+def _is_lock_file(name: str) -> bool:
+    """Excel's '~$…' and LibreOffice's '.~lock.…#' files: not data, and held open by the editor."""
+    return name.startswith(("~$", ".~lock."))
+
+
 def find_inputs(paths: list[Path]) -> list[Path]:
     """Spreadsheet files among the given files and folders (folders searched recursively, sorted)."""
     found: list[Path] = []
@@ -93,7 +98,7 @@ def find_inputs(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             found += sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES and not p.name.startswith((".", "~$"))
+                if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES and not _is_lock_file(p.name)
             )
         else:
             found.append(path)

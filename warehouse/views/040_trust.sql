@@ -59,6 +59,11 @@ final as (
         s.sdmx_code as obs_status,
         s.name_vi as status_name_vi,
         s.name_en as status_name_en,
+        row_number() over (
+            partition by u.dataset, u.province_code, u.reference_year, u.dimension_1, u.dimension_2, u.dimension_3
+            order by u._loaded_at, u._load_id
+        ) as vintage,
+        u._superseded_at is null as is_current,
         u._load_id as load_id,
         u._loaded_at as loaded_at,
         u._superseded_at as superseded_at,
@@ -75,7 +80,7 @@ select * from final;
 
 -- The figures as they stood at a moment: loaded by then and not yet replaced.
 create or replace macro reporting.observations_as_of(as_of_ts) as table
-    select * exclude (superseded_at, superseded_by)
+    select * exclude (superseded_at, superseded_by, is_current)
     from reporting.observation_vintages
     where loaded_at <= cast(as_of_ts as timestamptz)
         and (superseded_at is null or superseded_at > cast(as_of_ts as timestamptz));
@@ -92,16 +97,12 @@ with vintages as (select * from reporting.observation_vintages),
 numbered as (
     select
         *,
-        row_number() over (
-            partition by dataset, indicator, province_code, reference_year, dimension_1, dimension_2, dimension_3
-            order by loaded_at, load_id
-        ) as vintage_number,
         count(*) over (
             partition by dataset, indicator, province_code, reference_year, dimension_1, dimension_2, dimension_3
         ) as vintage_count
     from vintages
 ),
-first_published as (select * from numbered where vintage_number = 1 and vintage_count > 1),
+first_published as (select * from numbered where vintage = 1 and vintage_count > 1),
 latest as (select * from numbered where superseded_at is null),
 final as (
     select
@@ -473,7 +474,6 @@ final as (
 )
 select * from final order by province_code, plan_start_year, indicator_code;
 
-comment on view reporting.observation_vintages is 'Every vintage of every figure: value, unit, value and unit as written, status (SDMX A/P/E), load id, loaded and superseded times';
 comment on view reporting.rpt_revisions is 'Figures published more than once: first published vs. latest value and status, revision in units and %';
 comment on view reporting.observations_historical_boundaries is 'Current figures on the boundaries they were reported on, with the province as named that year';
 comment on view reporting.observations_current_boundaries is 'Current figures on today''s provinces: predecessors of 2025 mergers summed (is_reconstructed, is_complete)';

@@ -36,6 +36,8 @@ final as (
 )
 select * from final order by kind, code;
 
+-- reporting.observation_vintages is defined in 040_trust.sql (one definition; described here).
+
 -- One row per dataset × province × year that any load touched or that holds figures.
 create or replace view reporting.submissions as
 with attempts as (

@@ -34,7 +34,7 @@ class NiengiamError(Exception):
         where = self.where()
         text = f"{where}: {self.message}" if where else self.message
         if self.hint:
-            text += f" {self.hint}"
+            text += f"{'' if text.endswith(('.', '!', '?', ':')) else '.'} {self.hint}"
         return text
 
 

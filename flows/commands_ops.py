@@ -10,11 +10,11 @@ from typing import Any
 import click
 
 from flows.cli import EXIT_PROBLEMS, EXIT_USAGE, common_options
-from flows.commands_ingest import outcomes_of
 
 
 def _run_flow(flow_name: str, settings: Any, **parameters: Any) -> list[Any]:
     """Run one of the ingest flows with settings.workers readers; the outcomes of its files."""
+    from flows.commands_ingest import outcomes_of  # here, not at the top: cli imports both modules
     from flows.settings import prepare_prefect_env
 
     prepare_prefect_env(settings)

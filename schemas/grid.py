@@ -92,8 +92,24 @@ def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
             mark_formula_gaps(sheets, formula_gaps(path))
         return Workbook(name, kind, sheets)
     if kind == "xls":
+        _refuse_encrypted(path, name)
         return Workbook(name, "xls", _read_calamine(path, name))
     return Workbook(name, "csv", [read_csv_sheet(path.read_bytes(), name)])
+
+
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")  # an OLE directory entry of encrypted .xlsx
+
+
+def _refuse_encrypted(path: Path, name: str) -> None:
+    """A password-protected .xlsx is an OLE container holding an 'EncryptedPackage' stream: say so plainly."""
+    with path.open("rb") as handle:
+        head = handle.read(1_000_000)
+    if _ENCRYPTED_STREAM in head:
+        raise DataError(
+            "the workbook is protected by a password",
+            file=name,
+            hint="Remove the password (File > Info > Protect Workbook) and send it again.",
+        )
 
 
 def _check_zip(path: Path, name: str) -> str:

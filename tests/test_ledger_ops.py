@@ -1,4 +1,4 @@
-"""The ledger's decisions (skip, load, re-run), chains of attempts, interrupted loads and filtered listings."""
+"""The ledger's decisions (skip, load, re-run), chains of attempts and interrupted loads."""
 
 from __future__ import annotations
 
@@ -93,21 +93,3 @@ def test_running_loads_of_dead_processes_become_failed_interrupted(con) -> None:
     record = ledger.get_load(con, load_id)
     assert record.status == "failed" and record.error.startswith("interrupted")
     assert ledger.get_load(con, alive).status == "running"
-
-
-def test_find_loads_filters_by_state_year_and_dataset(con) -> None:
-    _file(con, "a")
-    _file(con, "b")
-    _attempt(con, "a", "loaded", dataset="industrial_output,trade", reference_years="2010-2012")
-    _attempt(con, "b", "rejected", dataset="awards", reference_years="2009,2014", error="bad\n  cell B7")
-    columns, rows = ledger.find_loads(con)
-    assert columns[:3] == ["load_id", "file_name", "status"] and len(rows) == 2
-    error = rows[0][columns.index("error")]
-    assert error == "bad cell B7"  # one line
-    ids = lambda **f: [r[0] for r in ledger.find_loads(con, **f)[1]]  # noqa: E731
-    assert ids(year=2011) == [1]
-    assert ids(year=2014) == [2]
-    assert ids(year=2013) == []
-    assert ids(dataset="trade") == [1]
-    assert ids(dataset="awards", state="rejected") == [2]
-    assert ids(state="loaded", year=2014) == []

@@ -24,6 +24,19 @@ def warehouse_path(settings: Any) -> Path:
     return reader_database(settings)
 
 
+def ledger_path(settings: Any) -> Path:
+    """The live warehouse, so that running and interrupted loads show; the snapshot while a writer holds it."""
+    from schemas.errors import TransientError
+    from warehouse.db import open_database, reader_database
+
+    try:
+        open_database(settings.database, read_only=True, timeout_s=2.0).close()
+        return settings.database
+    except TransientError:
+        click.echo("note: an ingestion is writing; showing the loads as of the last finished one", err=True)
+        return reader_database(settings)
+
+
 def read_timeout(settings: Any) -> float:
     """How long a reader waits for a writer's lock before saying so."""
     return min(settings.lock_timeout_s, 10.0)
@@ -211,7 +224,7 @@ def status(settings: Any, matrix: bool, year_from: int | None, year_to: int | No
         return show_matrix(settings, year_from, year_to, output_format, lang)
     from warehouse.query import recent_loads
 
-    columns, rows = recent_loads(warehouse_path(settings), state, limit, year, dataset, read_timeout(settings))
+    columns, rows = recent_loads(ledger_path(settings), state, limit, year, dataset, read_timeout(settings))
     click.echo(render(columns, rows, output_format), nl=False)
 
 
@@ -223,7 +236,7 @@ def show_matrix(settings: Any, year_from: int | None, year_to: int | None, outpu
 
     if year_from is not None and year_to is not None and year_from > year_to:
         raise UsageError(f"--from {year_from} is after --to {year_to}")
-    database, timeout = warehouse_path(settings), read_timeout(settings)
+    database, timeout = ledger_path(settings), read_timeout(settings)
     result = build_matrix(submission_cells(database, timeout), year_from, year_to)
     if not result.years:
         raise UsageError("nothing was loaded yet, so no years are known.", hint="Give --from and --to.")

@@ -77,6 +77,8 @@ def prepare_prefect_env(settings: Settings, env: dict[str, str] | None = None, d
     if not debug:
         env.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     env.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    # Prefect does not create missing parents of its home; without it the temporary server never starts.
+    Path(env["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     env.setdefault("DO_NOT_TRACK", "1")
     env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

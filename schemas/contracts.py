@@ -217,7 +217,7 @@ def failures_to_problems(dataset: Dataset, frame: pd.DataFrame, failures: pd.Dat
     problems: list[Problem] = []
     seen: set[tuple[object, str]] = set()
     for case in failures.itertuples(index=False):
-        check = str(case.check)
+        check = CHECK_NAMES.get(str(case.check), str(case.check))
         rule, _, detail = check.partition(":")
         rule = BUILTIN_RULES.get(rule.split("(")[0], rule)
         index = case.index
@@ -346,7 +346,7 @@ class Indicators(pa.DataFrameModel):
         return _known(s, "provinces") | s.str.fullmatch(AREA_PATTERN)
 
     @pa.check("reference_year", name="year_range")
-    def year_in_range(cls, s: pd.Series) -> pd.Series:
+    def indicator_year_in_range(cls, s: pd.Series) -> pd.Series:
         return s.between(1900, dt.date.today().year + 1)
 
     @pa.dataframe_check(name="value_or_reason")
@@ -356,3 +356,22 @@ class Indicators(pa.DataFrameModel):
 
 CONTRACTS["iip"] = IndustrialProductionIndex
 CONTRACTS["indicators"] = Indicators  # type: ignore[assignment]
+
+
+def _declared_check_names(models: list[type]) -> dict[str, str]:
+    """Function name -> declared rule name of every custom check, read before any schema is built.
+
+    pandera pops `name` from a check's shared config when it builds the first model's schema, so a
+    second model inheriting the check (IIP, say, after industrial output) reports the function name.
+    """
+    names: dict[str, str] = {}
+    for model in models:
+        for klass in model.__mro__:
+            for fn_name, attr in vars(klass).items():
+                info = getattr(attr, "__check_config__", None) or getattr(attr, "__dataframe_check_config__", None)
+                if info is not None and info.check_kwargs.get("name"):
+                    names[fn_name] = info.check_kwargs["name"]
+    return names
+
+
+CHECK_NAMES = _declared_check_names(list(CONTRACTS.values()))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ class HeaderMatch:
         """Every required column and at least one measure column was found."""
         return not self.missing and bool(self.measure_columns)
 
-    @property
+    @cached_property
     def score(self) -> tuple[int, int, int, int]:
         """Ranking among candidate matches: complete first, then more roles, title match, short header."""
         roles = sum(len(c) for c in self.field_columns.values()) + len(self.measure_columns)
@@ -105,14 +106,78 @@ def _cleaned(value: object) -> str:
     return clean_text(value)
 
 
-def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, list[str]]]:
-    """Column -> (joined label, fragments) for the header band rows row..row+height-1."""
-    width = max((len(sheet.rows[r]) for r in range(row, min(row + height, sheet.height))), default=0)
+class SheetTop:
+    """The top rows of a sheet as header search sees them, each band, title and key set computed once.
+
+    Header search tries up to 40 rows × 3 heights × every spec; without this the same cells were cleaned,
+    joined and folded hundreds of times per workbook.
+    """
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.sheet = sheet
+        last = min(sheet.height, HEADER_SEARCH_ROWS + 12)
+        anchors = {}
+        for r0, c0, r1, c1 in sheet.merges:
+            if r0 >= last:
+                continue
+            anchor = sheet.value(r0, c0)
+            for r in range(r0, min(r1, last - 1) + 1):
+                for c in range(c0, c1 + 1):
+                    anchors.setdefault((r, c), anchor)
+        self.texts = [[_cleaned(v) for v in sheet.rows[r]] for r in range(last)]
+        self.cells = [
+            [_cleaned(anchors[(r, c)]) if (r, c) in anchors else t for c, t in enumerate(self.texts[r])]
+            for r in range(last)
+        ]
+        self._bands: dict[tuple[int, int], dict[int, tuple[str, list[str]]]] = {}
+        self._keys: dict[tuple[int, int], dict[int, frozenset[str]]] = {}
+        self._titles: dict[int, str] = {}
+
+    def labels(self, row: int, height: int) -> dict[int, tuple[str, list[str]]]:
+        """Column -> (joined label, fragments) for the header band rows row..row+height-1."""
+        found = self._bands.get((row, height))
+        if found is None:
+            found = self._bands[(row, height)] = _band_labels(self.cells, row, height)
+        return found
+
+    def keys(self, row: int, height: int) -> dict[int, frozenset[str]]:
+        """Column -> matching keys of the band's labels."""
+        found = self._keys.get((row, height))
+        if found is None:
+            labelled = self.labels(row, height)
+            found = self._keys[(row, height)] = {c: _header_keys(lb, tuple(fr)) for c, (lb, fr) in labelled.items()}
+        return found
+
+    def title(self, header_row: int) -> str:
+        """The text of the rows above a header (agency, title, unit line)."""
+        found = self._titles.get(header_row)
+        if found is None:
+            lines = [t for r in range(max(0, header_row - 12), header_row) for t in self.texts[r] if t]
+            found = self._titles[header_row] = " | ".join(lines)
+        return found
+
+    def row_is_blank(self, row: int) -> bool:
+        """Whether a row holds no text at all."""
+        return not any(self.texts[row])
+
+    def all_keys(self) -> frozenset[str]:
+        """Matching keys of every cell in the rows where a header can be."""
+        keys: set[str] = set()
+        for row in self.texts[: HEADER_SEARCH_ROWS + 8]:
+            for text in row:
+                if text:
+                    keys |= _header_keys(text, ())
+        return frozenset(keys)
+
+
+def _band_labels(cells: list[list[str]], row: int, height: int) -> dict[int, tuple[str, list[str]]]:
+    rows = cells[row : row + height]
+    width = max((len(r) for r in rows), default=0)
     labels = {}
     for col in range(width):
         fragments: list[str] = []
-        for r in range(row, row + height):
-            text = _cleaned(sheet.merged_value(r, col))
+        for r in rows:
+            text = r[col] if col < len(r) else ""
             if text and (not fragments or fragments[-1] != text):
                 fragments.append(text)
         if fragments:
@@ -120,20 +185,19 @@ def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, l
     return labels
 
 
-def _title_text(sheet: Sheet, header_row: int) -> str:
-    lines: list[str] = []
-    for r in range(max(0, header_row - 12), header_row):
-        lines.extend(t for t in map(_cleaned, sheet.rows[r]) if t)
-    return " | ".join(lines)
+def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, list[str]]]:
+    """Column -> (joined label, fragments) for the header band rows row..row+height-1."""
+    return SheetTop(sheet).labels(row, height)
 
 
 def _assign_fields(spec: LayoutSpec, keys: dict[int, frozenset[str]]) -> tuple[dict[str, list[int]], set[int]]:
     used: set[int] = set()
     found: dict[str, list[int]] = {}
+    columns_in_order = sorted(keys)
     for spec_field in [*spec.fields.values(), spec.unit]:
         columns = []
         for aliases in spec_field.folded_sources():
-            col = next((c for c in sorted(keys) if c not in used and keys[c] & aliases), None)
+            col = next((c for c in columns_in_order if c not in used and keys[c] & aliases), None)
             if col is not None:
                 used.add(col)
                 columns.append(col)
@@ -141,11 +205,10 @@ def _assign_fields(spec: LayoutSpec, keys: dict[int, frozenset[str]]) -> tuple[d
     return found, used
 
 
-def match_header(spec: LayoutSpec, sheet: Sheet, row: int, height: int) -> HeaderMatch:
+def match_header(spec: LayoutSpec, top: SheetTop, row: int, height: int) -> HeaderMatch:
     """Try the header band at `row` of `height` rows against a spec."""
-    labelled = header_labels(sheet, row, height)
-    keys = {c: _header_keys(label, tuple(frags)) for c, (label, frags) in labelled.items()}
-    field_columns, used = _assign_fields(spec, keys)
+    labelled = top.labels(row, height)
+    field_columns, used = _assign_fields(spec, top.keys(row, height))
     measures = []
     for col, (label, frags) in sorted(labelled.items()):
         if col in used:
@@ -164,40 +227,39 @@ def match_header(spec: LayoutSpec, sheet: Sheet, row: int, height: int) -> Heade
         wanted = [h for m in spec.measures for h in m.headers] or [m.header_pattern or "" for m in spec.measures]
         missing.append(f"a column of figures ({' / '.join(wanted)})")
     labels = {c: label for c, (label, _) in labelled.items()}
-    title = _title_text(sheet, row)
-    return HeaderMatch(spec, sheet, row, height, labels, field_columns, measures, title, missing)
+    return HeaderMatch(spec, top.sheet, row, height, labels, field_columns, measures, top.title(row), missing)
 
 
-def _top_keys(sheet: Sheet) -> frozenset[str]:
-    """Matching keys of every cell in the rows where a header can be."""
-    keys: set[str] = set()
-    for row in sheet.rows[: HEADER_SEARCH_ROWS + 8]:
-        for text in map(_cleaned, row):
-            if text:
-                keys |= _header_keys(text, ())
-    return frozenset(keys)
-
-
-def _could_match(spec: LayoutSpec, keys: frozenset[str]) -> bool:
-    """Whether any header the spec knows (a field alias or a column of figures) is on the sheet at all."""
-    aliases = {a for f in [*spec.fields.values(), spec.unit] for group in f.folded_sources() for a in group}
-    aliases |= {folded(h) for m in spec.measures for h in m.headers}
+def _knows(spec: LayoutSpec, keys: frozenset[str]) -> bool:
+    """Whether any of the keys is a header the spec knows (a field alias or a column of figures)."""
+    aliases, patterns = spec.header_words
     if aliases & keys:
         return True
-    patterns = [m.header_pattern for m in spec.measures if m.header_pattern]
     return any(re.search(p, k) for p in patterns for k in keys)
 
 
-def find_header(spec: LayoutSpec, sheet: Sheet) -> HeaderMatch | None:
-    """The best header band for a spec among the first rows of a sheet."""
-    if not _could_match(spec, _top_keys(sheet)):
+def _band_knows(spec: LayoutSpec, top: SheetTop, row: int, height: int) -> bool:
+    keys = top.keys(row, height)
+    return _knows(spec, frozenset().union(*keys.values())) if keys else False
+
+
+def find_header(spec: LayoutSpec, sheet: Sheet | SheetTop) -> HeaderMatch | None:
+    """The best header band for a spec among the first rows of a sheet.
+
+    Only bands holding at least one header the spec knows are scored: a band without any cannot
+    be the table's header, and scoring every band of 40 rows was most of a workbook's parse time.
+    """
+    top = sheet if isinstance(sheet, SheetTop) else SheetTop(sheet)
+    if not _knows(spec, top.all_keys()):
         return None
     best: HeaderMatch | None = None
-    for row in range(min(sheet.height, HEADER_SEARCH_ROWS)):
-        if not any(map(_cleaned, sheet.rows[row])):
+    for row in range(min(top.sheet.height, HEADER_SEARCH_ROWS)):
+        if top.row_is_blank(row):
             continue
         for height in range(1, spec.max_header_rows + 1):
-            candidate = match_header(spec, sheet, row, height)
+            if not _band_knows(spec, top, row, height):
+                continue
+            candidate = match_header(spec, top, row, height)
             if best is None or candidate.score > best.score:
                 best = candidate
     return best
@@ -280,10 +342,11 @@ def find_tables(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[HeaderMat
     for sheet in book.sheets:
         if sheet.name in claimed:
             continue
+        top = SheetTop(sheet)
         candidates = [
             m
             for spec in specs
-            if not spec.structural and _sheet_allowed(spec, sheet) and (m := find_header(spec, sheet)) is not None
+            if not spec.structural and _sheet_allowed(spec, sheet) and (m := find_header(spec, top)) is not None
         ]
         complete = [m for m in candidates if m.complete]
         if complete:
@@ -371,8 +434,21 @@ def _unknown_layout(
 # --- cell values -------------------------------------------------------------------------------
 
 
+def _each_distinct(raw: list[object], fn: Callable[[object], object]) -> list[object]:
+    """fn of every value, computed once per distinct value (by type, so 1, 1.0 and True stay apart)."""
+    done: dict[tuple[type, object], object] = {}
+    out = []
+    for v in raw:
+        key = (v.__class__, v)
+        found = done.get(key, done)
+        if found is done:
+            found = done[key] = fn(v)
+        out.append(found)
+    return out
+
+
 def _text_column(sheet: Sheet, col: int, start: int) -> pd.Series:
-    values = [clean_text(row[col]) if col < len(row) else "" for row in sheet.rows[start:]]
+    values = _each_distinct(_raw_column(sheet, col, start), lambda v: "" if v is None else clean_text(v))
     series = pd.Series(values, dtype=object).replace("", np.nan)
     is_ditto = series.isin(DITTO_MARKS)
     if is_ditto.any():
@@ -436,7 +512,7 @@ def _resolve_field(match: HeaderMatch, spec_field: FieldSpec, start: int, fallba
     if spec_field.name == "reference_year":
         cols = match.field_columns.get("reference_year", [])
         raw = _raw_column(match.sheet, cols[0], start) if cols else [None] * n
-        codes = pd.Series([_year_of(v) for v in raw], dtype="float64")
+        codes = pd.Series(_each_distinct(raw, _year_of), dtype="float64")
     elif spec_field.lookup:
         catalog = load_catalog(spec_field.lookup)
         mapping = {t: catalog.lookup(t) for t in text.dropna().unique()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,11 @@ DEFAULT_STOP = (r"^(?:c )?copyright\b", r"^nguon\b", r"^source\b", r"^ghi chu\b"
 DEFAULT_OF_WHICH = (r"^trong do\b", r"^of which\b", r"^in which\b")
 
 
+@lru_cache(maxsize=4096)
+def _folded_groups(sources: tuple[tuple[str, ...], ...]) -> list[frozenset[str]]:
+    return [frozenset(folded(a) for a in group) for group in sources]
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     """A dimension of the observations: which columns hold it, and how labels become codes."""
@@ -35,7 +40,7 @@ class FieldSpec:
 
     def folded_sources(self) -> list[frozenset[str]]:
         """Each source's aliases as folded matching keys."""
-        return [frozenset(folded(a) for a in group) for group in self.sources]
+        return _folded_groups(self.sources)
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,14 @@ class MeasureSpec:
     sets: dict[str, str] = field(default_factory=dict)
     when: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
+    @cached_property
+    def folded_headers(self) -> frozenset[str]:
+        """The header aliases as folded matching keys."""
+        return frozenset(folded(h) for h in self.headers)
+
     def match(self, label: str, fragments: list[str]) -> dict[str, str] | None:
         """The dimensions implied when this header matches, or None."""
-        keys = {folded(label)} | {folded(f) for f in fragments}
-        if self.headers and keys & {folded(h) for h in self.headers}:
+        if self.headers and (folded(label) in self.folded_headers or any(folded(f) in self.folded_headers for f in fragments)):
             return dict(self.sets)
         if self.header_pattern:
             found = re.search(self.header_pattern, folded(label))
@@ -131,6 +140,13 @@ class LayoutSpec:
     routes: tuple[RouteSpec, ...] = ()
     fingerprints: tuple[Fingerprint, ...] = ()
     table_pattern: str | None = None
+
+    @cached_property
+    def header_words(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        """Every header the spec knows as a folded key (field aliases, measure headers), and its header patterns."""
+        aliases = {a for f in [*self.fields.values(), self.unit] for group in f.folded_sources() for a in group}
+        aliases |= {h for m in self.measures for h in m.folded_headers}
+        return frozenset(aliases), tuple(m.header_pattern for m in self.measures if m.header_pattern)
 
     def required_fields(self) -> list[FieldSpec]:
         """Fields whose column must be present in the header."""

@@ -127,3 +127,18 @@ def test_trade_units_must_match_the_flow() -> None:
     )
     assert _rules("trade", frame) == {"unit": ["F8"]}
     assert _rules("trade", frame.assign(unit="mn_usd")) == {}
+
+
+def test_rule_names_survive_a_second_model_sharing_the_checks(monkeypatch) -> None:
+    """pandera forgets a shared check's name once the first model is built; problems still name the rule."""
+    from schemas import contracts
+
+    contracts.IndustrialOutput.to_schema()
+
+    class Again(contracts.IndustrialOutput):
+        pass
+
+    monkeypatch.setitem(contracts.CONTRACTS, "industrial_output", Again)
+    found = _rules("industrial_output", _with(_with(_industrial(), 0, "reference_year", 2999), 4, "province_code", "99"))
+    assert "F8" in found.get("year_range", []), found
+    assert "F12" in found.get("known_code", []), found

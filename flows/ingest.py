@@ -234,6 +234,7 @@ def _parse_one(
     try:
         book = _read(item.archived, settings)
         parsed = parse_file(book, specs, ParseContext(book.file_name, default_province=province))
+        del book  # a large sheet's cells are most of the memory; free them before validating
         outside = _outside(parsed.frames, years)
         if outside:
             return replace(item, outside=outside)

@@ -51,7 +51,7 @@ def is_headline(dataset: Dataset, frame: pd.DataFrame) -> pd.Series:
     return headline
 
 
-def _finding(rule: str, row: pd.Series, severity: str, en: str, vi: str, column: str) -> Problem:
+def _finding(rule: str, row: dict, severity: str, en: str, vi: str, column: str) -> Problem:
     sheet, cell = row.get("_source_sheet"), row.get("_source_cell")
     return Problem(
         rule=rule, message=en, message_vi=vi, severity=severity, column=column,
@@ -82,7 +82,7 @@ def figures(dataset: Dataset, frame: pd.DataFrame | None) -> pd.DataFrame:
     return out.assign(**{YEAR: out[YEAR].astype(int)})[columns]
 
 
-def _what(dataset: Dataset, row: pd.Series, keys: list[str], lang: str) -> str:
+def _what(dataset: Dataset, row: dict, keys: list[str], lang: str) -> str:
     detail = ", ".join(str(row[k]) for k in keys if k != "province_code" and row[k] not in ("", "TOTAL"))
     label = dataset.label_vi if lang == "vi" else dataset.label_en
     return f"{label} ({detail})" if detail else label
@@ -122,11 +122,11 @@ def plausibility_findings(
     new = new.assign(headline=is_headline(dataset, new))
     yearly = _changes(new, _reference_year_values(new, old, keys), keys, bound_pct)
     revised = _changes(new, old[[*keys, YEAR, "value"]], keys, bound_pct)
-    out = [_yoy_problem(dataset, row, keys, bound_pct) for _, row in yearly.iterrows()]
-    return out + [_revision_problem(dataset, row, keys, bound_pct) for _, row in revised.iterrows()]
+    out = [_yoy_problem(dataset, row, keys, bound_pct) for row in yearly.to_dict("records")]
+    return out + [_revision_problem(dataset, row, keys, bound_pct) for row in revised.to_dict("records")]
 
 
-def _yoy_problem(dataset: Dataset, row: pd.Series, keys: list[str], bound: float) -> Problem:
+def _yoy_problem(dataset: Dataset, row: dict, keys: list[str], bound: float) -> Problem:
     year, change, ref = int(row[YEAR]), vn_number(round(row["change_pct"], 1)), vn_number(row["value_ref"])
     where_en = "in the warehouse" if row["source"] == "warehouse" else "in this file"
     where_vi = "trong kho dữ liệu" if row["source"] == "warehouse" else "trong tệp này"
@@ -141,7 +141,7 @@ def _yoy_problem(dataset: Dataset, row: pd.Series, keys: list[str], bound: float
     )
 
 
-def _revision_problem(dataset: Dataset, row: pd.Series, keys: list[str], bound: float) -> Problem:
+def _revision_problem(dataset: Dataset, row: dict, keys: list[str], bound: float) -> Problem:
     year, change, ref = int(row[YEAR]), vn_number(round(row["change_pct"], 1)), vn_number(row["value_ref"])
     return _finding(
         "revision_plausible", row, severity_for(row["status"], bool(row["headline"])),
@@ -220,11 +220,11 @@ def index_findings(dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame
         tolerance = (10.0 ** -published_decimals(merged["value"]) * 0.5
                      + implied * step * 0.5 * (1 / merged["value_now"] + 1 / merged["value_ref"]) + 1e-9)
         bad = merged.assign(implied=implied)[(merged["value"] - implied).abs() > tolerance]
-        out += [_index_problem(dataset, row) for _, row in bad.iterrows()]
+        out += [_index_problem(dataset, row) for row in bad.to_dict("records")]
     return out
 
 
-def _index_problem(dataset: Dataset, row: pd.Series) -> Problem:
+def _index_problem(dataset: Dataset, row: dict) -> Problem:
     severity = "error" if row["source"] == "file" else severity_for(row["status"])
     implied = vn_number(round(row["implied"], 2))
     return _finding(

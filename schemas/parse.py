@@ -243,6 +243,26 @@ def _band_knows(spec: LayoutSpec, top: SheetTop, row: int, height: int) -> bool:
     return _knows(spec, frozenset().union(*keys.values())) if keys else False
 
 
+def _is_figure(value: object) -> bool:
+    """A number that is not a year: header rows hold years (2014, 2015) as labels, never other figures."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return not (float(value).is_integer() and 1900 <= value <= 2100)
+
+
+def _runs_into_figures(match: HeaderMatch) -> bool:
+    """Whether a band's lower rows hold figures under its columns of figures: it reached the data.
+
+    Without this, the first data row could add a role ('Tỉnh' in a 'Cấp khen thưởng' column read as a
+    province header) and outscore the real, shorter header.
+    """
+    rows = match.sheet.rows
+    for r in range(match.header_row + 1, min(match.header_row + match.height, len(rows))):
+        if any(c < len(rows[r]) and _is_figure(rows[r][c]) for c, _ in match.measure_columns):
+            return True
+    return False
+
+
 def find_header(spec: LayoutSpec, sheet: Sheet | SheetTop) -> HeaderMatch | None:
     """The best header band for a spec among the first rows of a sheet.
 
@@ -260,6 +280,8 @@ def find_header(spec: LayoutSpec, sheet: Sheet | SheetTop) -> HeaderMatch | None
             if not _band_knows(spec, top, row, height):
                 continue
             candidate = match_header(spec, top, row, height)
+            if height > 1 and _runs_into_figures(candidate):
+                break  # a taller band would swallow data rows too
             if best is None or candidate.score > best.score:
                 best = candidate
     return best

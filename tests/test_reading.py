@@ -58,3 +58,29 @@ def test_vietnamese_text_numbers_are_read_like_numeric_cells(tmp_path: Path) -> 
         ParseContext("t.xlsx"),
     )
     assert parsed.frame["value"].tolist() == pytest.approx(from_xlsx.frame["value"].tolist())
+
+
+def test_header_band_stops_before_the_first_row_of_figures(tmp_path: Path) -> None:
+    """A 'Cấp khen thưởng' column whose first data row says 'Tỉnh' must not become a province header."""
+    import xlsxwriter
+
+    path = tmp_path / "awards-with-level.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Biểu 03")
+    for r, line in enumerate(["UBND TỈNH CÀ MAU", "SỞ CÔNG THƯƠNG", None, "TỔNG HỢP KẾT QUẢ KHEN THƯỞNG NĂM 2008",
+                              "(Đơn vị tính: Số tập thể, số cá nhân)"]):
+        if line:
+            ws.write(r, 0, line)
+    ws.write_row(6, 0, ["STT", "Hình thức khen thưởng", "Cấp khen thưởng", "Năm"])
+    ws.merge_range(6, 4, 6, 5, "Số lượng")
+    ws.write_row(7, 4, ["Tập thể", "Cá nhân"])
+    ws.write_row(8, 0, [1, "Bảng vàng danh dự", "Tỉnh", 2008, 11, 3])
+    ws.write_row(9, 0, [2, "Bằng khen UBND tỉnh", "Tỉnh", 2008, 9, 15])
+    wb.close()
+    book = read_workbook(path, path.name)
+    (match,) = find_tables(book, builtin_specs())
+    assert match.spec.dataset == "awards"
+    assert match.field_columns["province_code"] == []  # the province comes from the title, not column C
+    table = parse_table(match, ParseContext(path.name))
+    assert set(table.frame["province_code"]) == {"96"}, table.problems
+    assert not [p for p in table.problems if p.severity == "error"]

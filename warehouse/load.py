@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable
 
 import duckdb
@@ -63,6 +64,23 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
+_COLUMNS_SEEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _stored_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> frozenset[str]:
+    """The columns a fact table has, asked once per connection (a writer loads thousands of files on one)."""
+    seen = _COLUMNS_SEEN.setdefault(con, {})
+    if (schema, table) not in seen:
+        seen[(schema, table)] = frozenset(
+            row[0]
+            for row in con.execute(
+                "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+                [schema, table],
+            ).fetchall()
+        )
+    return seen[(schema, table)]
+
+
 def replace_partitions(
     con: duckdb.DuckDBPyConnection,
     dataset_name: str,
@@ -76,13 +94,7 @@ def replace_partitions(
     """
     dataset = DATASETS[dataset_name]
     schema, table = dataset.table.split(".")
-    stored = {
-        row[0]
-        for row in con.execute(
-            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
-            [schema, table],
-        ).fetchall()
-    }
+    stored = _stored_columns(con, schema, table)
     columns = [c for c in dataset.columns if c in stored]
     facts = frame[columns].copy()
     facts["_load_id"] = load_id

@@ -50,7 +50,7 @@ def _tuned(settings: Any, workers: int | None, batch_size: int | None) -> Any:
 @click.option("--from", "first_year", type=int, required=True, help="First reference year to load.")
 @click.option("--to", "last_year", type=int, required=True, help="Last reference year to load.")
 @click.option("--workers", type=click.IntRange(1, 32), help="Files read and parsed at a time [default: 2].")
-@click.option("--batch-size", type=click.IntRange(1, 1000), help="Files per read task and per write [default: 10].")
+@click.option("--batch-size", type=click.IntRange(1, 1000), help="Files per read task and per write [default: about 40 batches a run, at least 10 files each].")
 @click.option("--province", help="Province code or name for files that do not state it.")
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 @common_options

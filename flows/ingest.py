@@ -132,15 +132,20 @@ def plan_loads(
     """Record the received files and leave out those already handled (saying why), in one connection."""
     pending, skipped = [], []
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        for item in archived:
-            ledger.record_source_file(
-                con, item.sha256, item.display_name, item.original_path, item.size_bytes, str(item.archive_path)
-            )
-            decision = ledger.decide(con, item.sha256, retry_of.get(item.sha256))
-            if decision.skip_reason:
-                skipped.append(FileOutcome(item.display_name, "skipped", message=decision.skip_reason))
-            else:
-                pending.append(Pending(item, retry_of.get(item.sha256)))
+        ledger.record_source_files(con, [
+            (a.sha256, a.display_name, a.original_path, a.size_bytes, str(a.archive_path)) for a in archived
+        ])
+        previous = ledger.last_loads(con, [a.sha256 for a in archived])
+    planned: set[str] = set()
+    for item in archived:
+        decision = ledger.decision_for(previous.get(item.sha256), retry_of.get(item.sha256))
+        if decision.skip_reason:
+            skipped.append(FileOutcome(item.display_name, "skipped", message=decision.skip_reason))
+        elif item.sha256 in planned:
+            skipped.append(FileOutcome(item.display_name, "skipped", message="the same content as another file of this run"))
+        else:
+            planned.add(item.sha256)
+            pending.append(Pending(item, retry_of.get(item.sha256)))
     return pending, skipped
 
 
@@ -158,7 +163,8 @@ def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]
     """The one writer: each file's load (or rejection) in its own transaction, one connection per batch."""
     run_id = flow_run.get_id()
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        return [_write_one(con, item, run_id, settings) for item in pending]
+        previous = ledger.last_loads(con, [item.archived.sha256 for item in pending])
+        return [_write_one(con, item, run_id, settings, previous.get(item.archived.sha256)) for item in pending]
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
@@ -259,11 +265,13 @@ def _outside(frames: dict[str, Any], years: tuple[int, int] | None) -> str | Non
     )
 
 
-def _write_one(con: Any, item: Pending, run_id: str | None, settings: Settings) -> FileOutcome:
+def _write_one(
+    con: Any, item: Pending, run_id: str | None, settings: Settings, previous: ledger.LoadRecord | None
+) -> FileOutcome:
     name, sha = item.archived.display_name, item.archived.sha256
     if item.outside:
         return FileOutcome(name, "outside", message=item.outside)
-    decision = ledger.decide(con, sha, item.retry_of)  # again: makes a retried batch idempotent
+    decision = ledger.decision_for(previous, item.retry_of)  # again: makes a retried batch idempotent
     if decision.skip_reason:
         return FileOutcome(name, "skipped", message=decision.skip_reason)
     load_id = ledger.start_load(con, sha, name, run_id, decision.retry_of)
@@ -432,9 +440,10 @@ def ingest_paths(
     progress: bool = True,
 ) -> list[FileOutcome]:
     """The body of every ingestion: files archived and read in batches, written by one writer."""
-    batches = _chunks(paths, settings.batch_size)
+    size = settings.files_per_batch(len(paths))
+    batches = _chunks(paths, size)
     if len(batches) > 1:
-        _say(progress, f"{len(paths)} files in {len(batches)} batches of up to {settings.batch_size}")
+        _say(progress, f"{len(paths)} files in {len(batches)} batches of up to {size}")
     archiving = [(batch, archive_files.submit(batch, settings)) for batch in batches]
     counter = _Progress(len(paths), progress)
     return load_batches(archiving, settings, province=province, years=years, progress=counter.report)
@@ -485,7 +494,7 @@ def rerun(
             files, retry_of, notes = select_reruns(settings, load_ids, states)
             counter = _Progress(len(files) + len(notes), progress)
             outcomes = counter.report(notes)
-            batches = [(batch, (batch, [])) for batch in _chunks(files, settings.batch_size)]
+            batches = [(batch, (batch, [])) for batch in _chunks(files, settings.files_per_batch(len(files)))]
             outcomes += load_batches(batches, settings, province=province, retry_of=retry_of, progress=counter.report)
     except NiengiamError as exc:
         return flow_failure(label, exc)

@@ -22,7 +22,7 @@ class Settings:
     lock_timeout_s: float = 60.0
     ingest_wait_s: float = 1800.0
     workers: int = 2
-    batch_size: int = 10
+    batch_size: int = 0  # files per read task and per write; 0: about 40 batches a run, at least 10 files each
     pause_before_commit_s: float = 0.0  # test hook: makes "killed mid-load" deterministic
 
     @property
@@ -35,6 +35,14 @@ class Settings:
         """The file whose lock serialises ingestions into this warehouse."""
         return self.database.parent / f".{self.database.name}.ingest.lock"
     yoy_bound_pct: float = 50.0
+
+    def files_per_batch(self, total: int) -> int:
+        """The batch size for a run of `total` files: the one set, or enough for about 40 batches.
+
+        Few batches keep the fixed cost per task and per write connection small on a national backfill;
+        40 still let reading overlap writing.
+        """
+        return self.batch_size or max(10, -(-total // 40))
 
     def with_database(self, database: Path | None) -> Settings:
         """A copy pointing at another warehouse file, when one is given."""
@@ -61,7 +69,7 @@ def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None
         lock_timeout_s=float(env.get("NIENGIAM_LOCK_TIMEOUT", "60")),
         ingest_wait_s=float(env.get("NIENGIAM_INGEST_WAIT", "1800")),
         workers=int(env.get("NIENGIAM_WORKERS", "2")),
-        batch_size=int(env.get("NIENGIAM_BATCH_SIZE", "10")),
+        batch_size=int(env.get("NIENGIAM_BATCH_SIZE", "0")),
         pause_before_commit_s=float(env.get("NIENGIAM_TEST_PAUSE_BEFORE_COMMIT", "0")),
         yoy_bound_pct=float(env.get("NIENGIAM_YOY_BOUND", "50")),
     )

@@ -126,3 +126,20 @@ def test_batches_are_read_concurrently_and_written_by_one_writer(settings, sampl
     writes = sorted((r.start_time, r.end_time) for r in by_task["write_files"])
     assert all(end <= next_start for (_, end), (next_start, _) in zip(writes, writes[1:]))  # never two at once
     assert query(settings.database, "select count(*), count(distinct source_sha256) from meta.loads") == [(6, 6)]
+
+
+@pytest.mark.parametrize("batch_size", [2, 10])
+def test_the_same_content_twice_in_one_run_is_loaded_once(settings, sample_dir, tmp_path, batch_size) -> None:
+    """Copies in the same batch (caught when planning) or in later batches (caught by the writer)."""
+    files = copy_samples(sample_dir, tmp_path / "in", "phu-tho_2010_*")
+    copies = []
+    for i, path in enumerate(files):
+        copy = tmp_path / "copies" / f"ban-sao-{i}{path.suffix}"
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_bytes(path.read_bytes())
+        copies.append(copy)
+    state = ingest([str(p) for p in [*files, *copies]], replace(settings, batch_size=batch_size), progress=False,
+                   return_state=True)
+    outcomes = state.result()
+    assert sorted(o.status for o in outcomes) == ["loaded"] * 3 + ["skipped"] * 3
+    assert query(settings.database, "select count(*), count(distinct source_sha256) from meta.loads") == [(3, 3)]

@@ -19,7 +19,7 @@ def con(tmp_path: Path):
 
 
 def _file(con, sha: str, name: str = "f.xlsx") -> None:
-    ledger.record_source_file(con, sha, name, f"/inbox/{name}", 10, f"/archive/{sha}.xlsx")
+    ledger.record_source_files(con, [(sha, name, f"/inbox/{name}", 10, f"/archive/{sha}.xlsx")])
 
 
 def _attempt(con, sha: str, status: str, retry_of: int | None = None, **fields) -> int:
@@ -27,6 +27,20 @@ def _attempt(con, sha: str, status: str, retry_of: int | None = None, **fields) 
     if status != "running":
         ledger.finish_load(con, load_id, status, **fields)
     return load_id
+
+
+def test_received_files_are_recorded_once_and_their_last_attempts_found_together(con) -> None:
+    _file(con, "a")
+    _file(con, "a", "again.xlsx")
+    ledger.record_source_files(con, [("b", "b.xlsx", "/inbox/b.xlsx", 5, "/archive/b.xlsx")] * 2)
+    assert con.execute("select sha256, original_name from meta.source_files order by 1").fetchall() == [
+        ("a", "f.xlsx"), ("b", "b.xlsx")
+    ]
+    first = _attempt(con, "a", "failed")
+    second = _attempt(con, "a", "loaded", retry_of=first)
+    only_b = _attempt(con, "b", "rejected")
+    found = ledger.last_loads(con, ["a", "b", "c", "a"])
+    assert {sha: r.load_id for sha, r in found.items()} == {"a": second, "b": only_b}
 
 
 def test_a_new_file_is_loaded_without_a_link(con) -> None:

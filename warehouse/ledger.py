@@ -37,18 +37,36 @@ _LOAD_COLUMNS = (
 )
 
 
-def record_source_file(
-    con: duckdb.DuckDBPyConnection, sha256: str, name: str, path: str, size: int, archive_path: str
-) -> bool:
-    """Remember a received file once; True when it was new."""
-    before = con.execute("select count(*) from meta.source_files where sha256 = ?", [sha256]).fetchone()
-    if before and before[0]:
-        return False
-    con.execute(
-        "insert into meta.source_files values (?, ?, ?, ?, current_timestamp, ?)",
-        [sha256, name, path, size, archive_path],
-    )
-    return True
+def record_source_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, str, str, int, str]]) -> None:
+    """Remember received files (sha256, name, path, size, archive path) once each, in one statement."""
+    if not files:
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(files, columns=["sha256", "name", "path", "size", "archive_path"])
+    frame = frame.drop_duplicates("sha256")
+    con.register("received_frame", frame)
+    try:
+        con.execute(
+            "insert into meta.source_files select r.sha256, r.name, r.path, r.size, current_timestamp,"
+            " r.archive_path from received_frame as r"
+            " where r.sha256 not in (select sha256 from meta.source_files)"
+        )
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("received_frame")
+
+
+def last_loads(con: duckdb.DuckDBPyConnection, shas: list[str]) -> dict[str, LoadRecord]:
+    """The latest attempt for each of the files that has one, in one query."""
+    if not shas:
+        return {}
+    rows = con.execute(
+        f"select {_LOAD_COLUMNS} from meta.loads where source_sha256 in (select unnest(?))"
+        " qualify row_number() over (partition by source_sha256 order by load_id desc) = 1",
+        [list(dict.fromkeys(shas))],
+    ).fetchall()
+    return {row[1]: LoadRecord(*row) for row in rows}
 
 
 def archive_path_of(con: duckdb.DuckDBPyConnection, sha256: str) -> Path | None:
@@ -182,7 +200,11 @@ class Decision:
 
 def decide(con: duckdb.DuckDBPyConnection, sha256: str, retry_of: int | None = None) -> Decision:
     """Skip a file already loaded (or rejected, unless re-run on purpose); otherwise link the attempt."""
-    previous = last_load(con, sha256)
+    return decision_for(last_load(con, sha256), retry_of)
+
+
+def decision_for(previous: LoadRecord | None, retry_of: int | None = None) -> Decision:
+    """The decision for a file given its latest attempt (see `decide`)."""
     if previous is None:
         return Decision(None, retry_of)
     first = retry_of or previous.retry_of or previous.load_id

@@ -251,16 +251,17 @@ def _is_figure(value: object) -> bool:
 
 
 def _runs_into_figures(match: HeaderMatch) -> bool:
-    """Whether a band's lower rows hold figures under its columns of figures: it reached the data.
+    """Whether a band's lower rows hold a number that is not a year (a figure, a row number): it reached the data.
 
     Without this, the first data row could add a role ('Tỉnh' in a 'Cấp khen thưởng' column read as a
     province header) and outscore the real, shorter header.
     """
     rows = match.sheet.rows
-    for r in range(match.header_row + 1, min(match.header_row + match.height, len(rows))):
-        if any(c < len(rows[r]) and _is_figure(rows[r][c]) for c, _ in match.measure_columns):
-            return True
-    return False
+    return any(
+        _is_figure(value)
+        for r in range(match.header_row + 1, min(match.header_row + match.height, len(rows)))
+        for value in rows[r]
+    )
 
 
 def find_header(spec: LayoutSpec, sheet: Sheet | SheetTop) -> HeaderMatch | None:

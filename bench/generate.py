@@ -56,7 +56,7 @@ from niengiam.samples import (
     write_xlsx,
 )
 
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5  # 5: the large table is a plausible series per commodity (was random per row)
 DEFAULT_SEED = 20250701
 OUT = Path(__file__).resolve().parent / "out"
 YEARS = range(2006, 2026)
@@ -392,12 +392,14 @@ def large_rows(rows: int, seed: int) -> Iterator[list[object]]:
     produced = 0
     for name in PROVINCES_34:
         shown = f"TP. {name}" if name == "Hồ Chí Minh" else name
+        # a plausible series per commodity: a level, a trend and ±8 % a year (the ±50 % check stays quiet)
+        levels = [(rng.lognormvariate(1.5, 1.6), rng.uniform(0.97, 1.12)) for _ in lines]
         for year in YEARS:
-            for code, label in lines:
+            for (code, label), (level, trend) in zip(lines, levels):
                 if produced == rows:
                     return
                 produced += 1
-                value = round(rng.lognormvariate(1.5, 1.6), 1) or 0.1
+                value = round(level * trend ** (year - YEARS.start) * rng.uniform(0.92, 1.08), 1) or 0.1
                 yield [produced, shown, year, "Xuất khẩu", code, label, "Triệu USD", value]
 
 

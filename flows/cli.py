@@ -29,8 +29,8 @@ def common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(home: Path | None, database: Path | None, debug: bool, **kwargs: Any) -> Any:
         from flows.settings import load_settings
 
-        settings = load_settings(home=home).with_database(database and database.absolute())
         try:
+            settings = load_settings(home=home).with_database(database and database.absolute())
             return command(settings=settings, **kwargs)
         except NiengiamError as exc:
             if debug:

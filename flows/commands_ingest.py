@@ -69,8 +69,9 @@ def _run_flow(settings: Any, files: list[str], label: str, province: str | None,
     prepare_prefect_env(settings)
     if progress:
         click.echo(f"Ingesting {len(files)} file(s) into {settings.database} …", err=True)
-    from flows.ingest import ingest as ingest_flow
+    from flows.ingest import ingest, with_workers
 
+    ingest_flow = with_workers(ingest, settings)  # threads, or Dask when NIENGIAM_DASK_* is set
     state = ingest_flow(files, settings, label=label, province=province, progress=progress, return_state=True)
     return outcomes_of(state)
 

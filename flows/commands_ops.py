@@ -40,9 +40,18 @@ def _finish(outcomes: list[Any], usage_problem: str = "") -> None:
         sys.exit(EXIT_PROBLEMS)
 
 
-def _tuned(settings: Any, workers: int | None, batch_size: int | None) -> Any:
-    changes = {k: v for k, v in {"workers": workers, "batch_size": batch_size}.items() if v}
+def _tuned(settings: Any, **options: Any) -> Any:
+    changes = {k: v for k, v in options.items() if v is not None}
     return dataclasses.replace(settings, **changes)
+
+
+def _readers(settings: Any) -> str:
+    """Who reads and parses, for the progress line."""
+    if settings.dask_address:
+        return f"reading on the Dask cluster at {settings.dask_address}"
+    if settings.dask_workers:
+        return f"reading on a local Dask cluster of {settings.dask_workers} processes"
+    return f"{settings.workers} reading at a time"
 
 
 @click.command()
@@ -51,19 +60,25 @@ def _tuned(settings: Any, workers: int | None, batch_size: int | None) -> Any:
 @click.option("--to", "last_year", type=int, required=True, help="Last reference year to load.")
 @click.option("--workers", type=click.IntRange(1, 32), help="Files read and parsed at a time [default: 2].")
 @click.option("--batch-size", type=click.IntRange(1, 1000), help="Files per read task and per write [default: about 40 batches a run, at least 10 files each].")
+@click.option("--dask-workers", type=click.IntRange(0, 256), metavar="N",
+              help="Read and parse on a local Dask cluster of N processes; 0 = threads [env: NIENGIAM_DASK_WORKERS].")
+@click.option("--dask-address", metavar="ADDR",
+              help="Read and parse on the Dask scheduler at ADDR, e.g. tcp://10.0.0.5:8786 (needs PREFECT_API_URL)"
+                   " [env: NIENGIAM_DASK_ADDRESS].")
 @click.option("--province", help="Province code or name for files that do not state it.")
 @click.option("--quiet", is_flag=True, help="Print only the summary.")
 @common_options
 def backfill(
     settings: Any, paths: tuple[Path, ...], first_year: int, last_year: int, workers: int | None,
-    batch_size: int | None, province: str | None, quiet: bool,
+    batch_size: int | None, dask_workers: int | None, dask_address: str | None, province: str | None, quiet: bool,
 ) -> None:
     """Load years of history from many files (default: the inbox) in one run.
 
     Files are read, parsed and validated several at a time; one writer loads them, each file in its
     own transaction, so a bad file does not stop the others. Files holding figures outside the years
     are reported, not loaded. Files already loaded are skipped. Exit code 1 when a file was rejected
-    or failed.
+    or failed. With --dask-workers or --dask-address, reading and parsing run on Dask workers
+    (docs/scaling.md); the writer stays in this process.
 
     Example: niengiam backfill --from 2010 --to 2015 old-yearbooks/
     """
@@ -76,10 +91,11 @@ def backfill(
     if not files:
         click.echo("nothing to backfill", err=True)
         return
-    settings = _tuned(settings, workers, batch_size)
+    settings = _tuned(settings, workers=workers, batch_size=batch_size, dask_workers=dask_workers,
+                      dask_address=dask_address)
     if not quiet:
         click.echo(f"Backfilling {first_year}–{last_year} from {len(files)} file(s), "
-                   f"{settings.workers} reading at a time, into {settings.database} …", err=True)
+                   f"{_readers(settings)}, into {settings.database} …", err=True)
     outcomes = _run_flow(
         "ingest", settings, paths=[str(f) for f in files], label=f"backfill-{first_year}-{last_year}",
         province=_resolve_province(province), progress=not quiet, years=(first_year, last_year),

@@ -21,6 +21,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import runners
 from flows.settings import Settings
 from schemas.crosschecks import check_against_history
 from schemas.errors import DataError, NiengiamError, TransientError
@@ -455,8 +456,8 @@ def flow_failure(label: str, exc: NiengiamError) -> State:
     return Failed(data=[outcome], message=f"{label}: {exc}")
 
 
-def _task_runner(settings: Settings) -> ThreadPoolTaskRunner:
-    return ThreadPoolTaskRunner(max_workers=max(1, settings.workers))
+def _task_runner(settings: Settings) -> Any:
+    return runners.task_runner(settings)
 
 
 @flow(name="niengiam-ingest", flow_run_name="ingest-{label}", validate_parameters=False,

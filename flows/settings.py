@@ -23,6 +23,8 @@ class Settings:
     ingest_wait_s: float = 1800.0
     workers: int = 2
     batch_size: int = 0  # files per read task and per write; 0: about 40 batches a run, at least 10 files each
+    dask_address: str | None = None  # a Dask scheduler to read and parse on (tcp://host:8786)
+    dask_workers: int = 0  # > 0: a local Dask cluster of that many worker processes
     pause_before_commit_s: float = 0.0  # test hook: makes "killed mid-load" deterministic
 
     @property
@@ -70,9 +72,23 @@ def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None
         ingest_wait_s=float(env.get("NIENGIAM_INGEST_WAIT", "1800")),
         workers=int(env.get("NIENGIAM_WORKERS", "2")),
         batch_size=int(env.get("NIENGIAM_BATCH_SIZE", "0")),
+        dask_address=env.get("NIENGIAM_DASK_ADDRESS") or None,
+        dask_workers=_count(env, "NIENGIAM_DASK_WORKERS", 0),
         pause_before_commit_s=float(env.get("NIENGIAM_TEST_PAUSE_BEFORE_COMMIT", "0")),
         yoy_bound_pct=float(env.get("NIENGIAM_YOY_BOUND", "50")),
     )
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number >= 0 from the environment; a UsageError naming the variable otherwise."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        from schemas.errors import UsageError
+
+        raise UsageError(f"{name} must be a whole number of 0 or more, not {raw!r}")
+    return int(raw)
 
 
 def prepare_prefect_env(settings: Settings, env: dict[str, str] | None = None, debug: bool = False) -> None:

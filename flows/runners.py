@@ -1,0 +1,65 @@
+"""Where the ingest flows read and parse: a pool of threads here, or the worker processes of a Dask cluster.
+
+Only the submitted tasks (archive_files, parse_files) move to the runner; the writer is called directly
+and stays in the flow's process, so the warehouse keeps one writer whatever the runner.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from flows.settings import Settings
+from schemas.errors import UsageError
+
+
+def task_runner(settings: Settings) -> TaskRunner:
+    """Dask when settings.dask_address or settings.dask_workers is set, else settings.workers threads."""
+    if settings.dask_address:
+        return dask_runner(address=settings.dask_address)
+    if settings.dask_workers > 0:
+        return dask_runner(cluster_kwargs=local_cluster_kwargs(settings.dask_workers))
+    return ThreadPoolTaskRunner(max_workers=max(1, settings.workers))
+
+
+def local_cluster_kwargs(workers: int) -> dict[str, Any]:
+    """A distributed.LocalCluster of `workers` single-threaded processes (parsing holds the GIL).
+
+    Its HTTP server (the dashboard, when bokeh is installed) takes a free port, not 8787, which another
+    cluster on the machine may hold.
+    """
+    return {"n_workers": workers, "processes": True, "threads_per_worker": 1, "dashboard_address": ":0"}
+
+
+def dask_runner(**options: Any) -> TaskRunner:
+    """A DaskTaskRunner whose workers report their task runs to the same Prefect API as the flow."""
+    from prefect_dask import DaskTaskRunner
+
+    share_prefect_api(remote="address" in options)
+    return DaskTaskRunner(**options)
+
+
+def share_prefect_api(remote: bool) -> None:
+    """Make sure the flow runs against a Prefect API that Dask workers can reach, by URL.
+
+    Each task carries the flow's settings to its worker. Without PREFECT_API_URL every worker
+    process would start a temporary server of its own, so the flow's temporary server is started
+    here and named in PREFECT_API_URL instead. Workers on other machines cannot reach that server
+    (it listens on 127.0.0.1): a remote scheduler needs a real one.
+    """
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
+        return
+    if remote:
+        raise UsageError(
+            "a Dask scheduler (NIENGIAM_DASK_ADDRESS, --dask-address) needs a Prefect server its workers can reach",
+            hint="Start one ('prefect server start --host 0.0.0.0') and set PREFECT_API_URL=http://HOST:4200/api.",
+        )
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the instance Prefect's own client would start: still one server
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url

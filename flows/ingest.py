@@ -503,7 +503,7 @@ def rerun(
 
 
 def with_workers(flow_object: Any, settings: Settings) -> Any:
-    """The flow with a thread pool of settings.workers for reading and parsing."""
+    """The flow with its reading and parsing on settings.workers threads, or on Dask when configured."""
     return flow_object.with_options(task_runner=_task_runner(settings))
 
 

@@ -394,29 +394,37 @@ def load_batches(
     retry_of: dict[str, int] | None = None,
     progress: Callable[[list[FileOutcome]], list[FileOutcome]] = lambda o: o,
 ) -> list[FileOutcome]:
-    """Plan each batch, parse the batches concurrently, and write them one at a time, in order.
+    """Plan every file at once, parse the batches concurrently, and write them one at a time, in order.
 
     `batches` pairs the inputs of each batch with what archived them: a future of archive_files,
-    or an (archived, failed) tuple when the files are already in the archive (re-runs).
+    or an (archived, failed) tuple when the files are already in the archive (re-runs). Planning is
+    one task and one connection for the whole run: a re-run of thousands of unchanged files costs
+    one lookup, not one per batch.
     """
     outcomes: list[FileOutcome] = []
-    parsing = []
+    received: list[archive.ArchivedFile] = []
     for inputs, source in batches:
         try:
             archived, failed = source.result() if hasattr(source, "result") else source
-            outcomes += progress(failed)
-            pending, skipped = plan_loads(archived, settings, retry_of or {})
         except Exception as exc:
             outcomes += progress(_failed_batch(inputs, exc))
             continue
-        outcomes += progress(skipped)
-        if pending:
-            parsing.append((pending, parse_files.submit(pending, settings, province, years)))
-    for pending, future in parsing:
+        outcomes += progress(failed)
+        received += archived
+    if not received:
+        return outcomes
+    try:
+        pending, skipped = plan_loads(received, settings, retry_of or {})
+    except Exception as exc:
+        return outcomes + progress(_failed_batch(received, exc))
+    outcomes += progress(skipped)
+    size = max(len(inputs) for inputs, _ in batches)
+    parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
+    for chunk, future in parsing:
         try:
             outcomes += progress(write_files(future.result(), settings))
         except Exception as exc:
-            outcomes += progress(_failed_batch(pending, exc))
+            outcomes += progress(_failed_batch(chunk, exc))
     return outcomes
 
 

@@ -54,14 +54,24 @@ def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
             names = (catalogs,) if isinstance(catalogs, str) else catalogs
             rows = [[row.get(c) or None for c in columns] for name in names for row in load_catalog(name).rows]
             con.execute(f"delete from {table}")
-            con.executemany(
-                f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
-                rows,
-            )
+            _insert_rows(con, table, columns, rows)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[list]) -> None:
+    """Insert rows of text in one statement (DuckDB casts them to the columns' types), not one per row."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    con.register("dimension_rows", frame)
+    try:
+        con.execute(f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from dimension_rows")
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("dimension_rows")
 
 
 _COLUMNS_SEEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

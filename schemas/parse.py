@@ -100,7 +100,7 @@ def _header_keys(label: str, fragments: tuple[str, ...]) -> frozenset[str]:
     return frozenset(folded(t) for t in texts if t)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=200_000, typed=True)  # typed: 1, 1.0 and True clean to '1', '1.0' and 'True'
 def _cleaned(value: object) -> str:
     """clean_text of a cell, cached: header search looks at the same top cells many times."""
     return clean_text(value)
@@ -156,6 +156,16 @@ class SheetTop:
             found = self._titles[header_row] = " | ".join(lines)
         return found
 
+    def holds_figures(self, first: int, stop: int) -> bool:
+        """Whether rows first..stop-1 hold a number that is not a year (a figure, a row number).
+
+        A header band that reaches such a row has run into the data: without this the first data row
+        could add a role ('Tỉnh' in a 'Cấp khen thưởng' column read as a province header) and outscore
+        the real, shorter header.
+        """
+        rows = self.sheet.rows
+        return any(_is_figure(value) for r in range(first, min(stop, len(rows))) for value in rows[r])
+
     def row_is_blank(self, row: int) -> bool:
         """Whether a row holds no text at all."""
         return not any(self.texts[row])
@@ -183,11 +193,6 @@ def _band_labels(cells: list[list[str]], row: int, height: int) -> dict[int, tup
         if fragments:
             labels[col] = (" ".join(fragments), fragments)
     return labels
-
-
-def header_labels(sheet: Sheet, row: int, height: int) -> dict[int, tuple[str, list[str]]]:
-    """Column -> (joined label, fragments) for the header band rows row..row+height-1."""
-    return SheetTop(sheet).labels(row, height)
 
 
 def _assign_fields(spec: LayoutSpec, keys: dict[int, frozenset[str]]) -> tuple[dict[str, list[int]], set[int]]:
@@ -250,20 +255,6 @@ def _is_figure(value: object) -> bool:
     return not (float(value).is_integer() and 1900 <= value <= 2100)
 
 
-def _runs_into_figures(match: HeaderMatch) -> bool:
-    """Whether a band's lower rows hold a number that is not a year (a figure, a row number): it reached the data.
-
-    Without this, the first data row could add a role ('Tỉnh' in a 'Cấp khen thưởng' column read as a
-    province header) and outscore the real, shorter header.
-    """
-    rows = match.sheet.rows
-    return any(
-        _is_figure(value)
-        for r in range(match.header_row + 1, min(match.header_row + match.height, len(rows)))
-        for value in rows[r]
-    )
-
-
 def find_header(spec: LayoutSpec, sheet: Sheet | SheetTop) -> HeaderMatch | None:
     """The best header band for a spec among the first rows of a sheet.
 
@@ -278,11 +269,11 @@ def find_header(spec: LayoutSpec, sheet: Sheet | SheetTop) -> HeaderMatch | None
         if top.row_is_blank(row):
             continue
         for height in range(1, spec.max_header_rows + 1):
+            if top.holds_figures(row + 1, row + height):
+                break  # this band and every taller one reach into the data
             if not _band_knows(spec, top, row, height):
                 continue
             candidate = match_header(spec, top, row, height)
-            if height > 1 and _runs_into_figures(candidate):
-                break  # a taller band would swallow data rows too
             if best is None or candidate.score > best.score:
                 best = candidate
     return best
@@ -550,19 +541,16 @@ def _resolve_field(match: HeaderMatch, spec_field: FieldSpec, start: int, fallba
 def _parse_measure(sheet: Sheet, col: int, start: int) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Values, error texts and raw texts of one column of figures (each distinct cell parsed once)."""
     raw = _raw_column(sheet, col, start)
-    texts = [v for v in set(map(_hashable, raw)) if isinstance(v, str)]
-    decimal = infer_decimal(texts)
-    cache: dict[object, ParsedNumber] = {}
-    for v in set(map(_hashable, raw)):
-        cache[v] = parse_number(v, decimal)
-    parsed = [cache[_hashable(v)] for v in raw]
+    decimal = infer_decimal(list({v for v in raw if isinstance(v, str)}))
+    parsed: list[ParsedNumber] = _each_distinct(raw, lambda v: parse_number(_as_text_or_number(v), decimal))
     values = pd.Series([p.value for p in parsed], dtype="float64")
     errors = pd.Series([p.error for p in parsed], dtype=object)
     shown = pd.Series([None if v is None else str(v) for v in raw], dtype=object)
     return values, errors, shown
 
 
-def _hashable(value: object) -> object:
+def _as_text_or_number(value: object) -> object:
+    """What parse_number reads: dates and other cell types as their text."""
     return value if isinstance(value, (str, int, float, type(None))) else str(value)
 
 

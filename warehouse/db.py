@@ -7,7 +7,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,23 @@ def open_database(
                 raise _lock_error(path, exc, waited) from exc
             time.sleep(min(delay, max(timeout_s - waited, 0.01)))
             delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[duckdb.DuckDBPyConnection]:
+    """DataFrames visible to SQL under the given names while the block runs, then unregistered.
+
+    An aborted transaction can make unregistering fail; that error is dropped so the block's own error
+    surfaces.
+    """
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        yield con
+    finally:
+        for name in frames:
+            with suppress(duckdb.Error):
+                con.unregister(name)
 
 
 @contextmanager

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import duckdb
 import pandas as pd
 
 from schemas.datasets import DATASETS
 from schemas.provinces import last_year_before_merger, predecessors
+from warehouse import db
 
 
 def _partitions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -37,13 +36,9 @@ def previous_values(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pd
     partitions = _partitions(frame) if {"province_code", "reference_year"} <= set(frame.columns) else None
     if partitions is None or partitions.empty:
         return pd.DataFrame(columns=[*dataset.grain, dataset.value_column, "status"])
-    con.register("wanted_partitions", partitions)
-    try:
+    with db.registered(con, wanted_partitions=partitions):
         return con.execute(
             f"select {columns} from {dataset.table} as f join wanted_partitions as p"
             " on f.province_code = p.province_code and f.reference_year = p.reference_year"
             " where f._superseded_at is null"
         ).df()
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.unregister("wanted_partitions")

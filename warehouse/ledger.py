@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from dataclasses import dataclass
@@ -10,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+
+from warehouse import db
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,12 @@ def record_source_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, s
 
     frame = pd.DataFrame(files, columns=["sha256", "name", "path", "size", "archive_path"])
     frame = frame.drop_duplicates("sha256")
-    con.register("received_frame", frame)
-    try:
+    with db.registered(con, received_frame=frame):
         con.execute(
             "insert into meta.source_files select r.sha256, r.name, r.path, r.size, current_timestamp,"
             " r.archive_path from received_frame as r"
             " where r.sha256 not in (select sha256 from meta.source_files)"
         )
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.unregister("received_frame")
 
 
 def last_loads(con: duckdb.DuckDBPyConnection, shas: list[str]) -> dict[str, LoadRecord]:
@@ -175,16 +172,12 @@ def record_problems(con: duckdb.DuckDBPyConnection, load_id: int, problems: list
 
     frame = pd.DataFrame(problems)
     frame.insert(0, "load_id", load_id)
-    con.register("problems_frame", frame)
-    try:
+    with db.registered(con, problems_frame=frame):
         con.execute(
             "insert into meta.quarantine (load_id, sheet, cell, column_name, value, rule, severity,"
             " message, message_vi) select load_id, sheet, cell, \"column\", value, rule, severity,"
             " message, message_vi from problems_frame"
         )
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.unregister("problems_frame")
 
 
 # --- decisions: skip, load, or re-run --------------------------------------------------------------

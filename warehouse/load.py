@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import weakref
 from collections.abc import Callable
 
@@ -11,7 +10,7 @@ import pandas as pd
 
 from schemas.catalogs import load_catalog
 from schemas.datasets import DATASETS
-from warehouse import ledger
+from warehouse import db, ledger
 
 # table -> (catalogue or catalogues in schemas/catalogs/, columns); refreshed on every run.
 DIMENSIONS: dict[str, tuple[str | tuple[str, ...], list[str]]] = {
@@ -66,12 +65,8 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
     if not rows:
         return
     frame = pd.DataFrame(rows, columns=columns, dtype=object)
-    con.register("dimension_rows", frame)
-    try:
+    with db.registered(con, dimension_rows=frame):
         con.execute(f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from dimension_rows")
-    finally:
-        with contextlib.suppress(duckdb.Error):
-            con.unregister("dimension_rows")
 
 
 _COLUMNS_SEEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -112,9 +107,7 @@ def replace_partitions(
     keys = list(getattr(dataset, "partition_keys", ("province_code", "reference_year")))
     partitions = facts[keys].drop_duplicates()
     matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
-    con.register("partitions_frame", partitions)
-    con.register("facts_frame", facts)
-    try:
+    with db.registered(con, partitions_frame=partitions, facts_frame=facts):
         con.execute(
             f"update {dataset.table} as f set _superseded_at = current_timestamp, _superseded_by = ?"
             f" from partitions_frame as p where {matching} and f._superseded_at is null",
@@ -124,10 +117,6 @@ def replace_partitions(
             f"insert into {dataset.table} by name"
             " select *, current_timestamp as _loaded_at from facts_frame"
         )
-    finally:
-        with contextlib.suppress(duckdb.Error):  # an aborted transaction must surface its own error
-            con.unregister("partitions_frame")
-            con.unregister("facts_frame")
     return len(facts)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
+import types
 from functools import partial
 
 import pandas as pd
@@ -15,6 +17,23 @@ from schemas.datasets import DATASETS, FLOW_UNITS, Dataset, total_findings
 from schemas.problems import Problem, problem
 from schemas.provinces import place_on_map
 from schemas.units import canonical_units, to_canonical_units
+
+def _pandas_only_typing() -> None:
+    """Tell pandera that Dask dataframes are not in play, so it does not import dask.dataframe.
+
+    The first model to build its schema asks pandera which index types exist, and pandera answers by
+    importing `dask.dataframe` when Dask is installed (it is, for the Dask task runner): ≈ 1 s of every
+    cold ingest. niengiam's contracts are pandas models only; where dask.dataframe is already loaded the
+    real module is cheap and is left alone.
+    """
+    if "pandera.typing.dask" in sys.modules or "dask.dataframe" in sys.modules:
+        return
+    stub = types.ModuleType("pandera.typing.dask", "niengiam: pandas models only (see schemas/contracts.py)")
+    stub.DASK_INSTALLED = False  # type: ignore[attr-defined]
+    sys.modules["pandera.typing.dask"] = stub
+
+
+_pandas_only_typing()
 
 FIRST_YEAR = 1975
 STATUSES = ("final", "preliminary", "estimate")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from schemas.text import clean_text, fold, fold_variants
@@ -37,7 +37,7 @@ class Catalog:
     index: dict[str, str]
     key: Callable[[object], str]
 
-    @property
+    @cached_property
     def codes(self) -> frozenset[str]:
         """Every code in the list."""
         return frozenset(row[self.code_column] for row in self.rows)

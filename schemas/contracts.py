@@ -18,6 +18,7 @@ from schemas.problems import Problem, problem
 from schemas.provinces import place_on_map
 from schemas.units import canonical_units, to_canonical_units
 
+
 def _pandas_only_typing() -> None:
     """Tell pandera that Dask dataframes are not in play, so it does not import dask.dataframe.
 

@@ -6,14 +6,18 @@ import codecs
 import csv
 import html
 import io
+import itertools
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import python_calamine as calamine
 
 from schemas.encodings import decode_legacy, decode_legacy_bytes
@@ -25,8 +29,85 @@ MAX_CELLS = 20_000_000            # beyond this a sheet is refused rather than r
 MAX_UNZIPPED_BYTES = 1_500_000_000  # a workbook that inflates past this is a zip bomb, not data
 MAX_ZIP_RATIO = 200               # …or one that inflates more than this from a non-trivial size
 
+TALL_ROWS = 50_000  # a sheet with more rows than this is read column by column (Arrow) below its top rows
+TOP_ROWS = 200      # the rows of a tall sheet kept as cells: titles and headers are searched there
+
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+class Tail:
+    """The rows of a tall sheet below its top rows, column by column: one Arrow string array per column.
+
+    A million-row table kept as Python cells is 8 M objects and most of a run's time and memory; kept as
+    Arrow columns, each column's distinct cells are cleaned once (`distinct`) and the rows index them.
+    `clean` turns a raw string into the cell niengiam keeps (blank is None), as the cell readers do.
+    """
+
+    def __init__(self, start: int, columns: dict[int, pa.Array], length: int, clean: Callable[[str], Cell]) -> None:
+        self.start, self.columns, self.length, self.clean = start, columns, length, clean
+
+    def distinct(self, col: int) -> tuple[np.ndarray, list[Cell]]:
+        """Each row's index into the column's distinct cells, and those cells (cleaned once each)."""
+        array = self.columns.get(col)
+        if array is None:
+            return np.zeros(self.length, dtype=np.int64), [None]
+        encoded = pa.chunked_array([array]).combine_chunks().dictionary_encode()
+        cells = [None if v is None else self.clean(v) for v in encoded.dictionary.to_pylist()] + [None]
+        codes = encoded.indices.fill_null(len(cells) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, cells
+
+    def to_rows(self) -> list[list[Cell]]:
+        """The rows as cells (trailing blanks dropped), for code that walks a whole sheet row by row."""
+        width = max(self.columns, default=-1) + 1
+        columns = []
+        for col in range(width):
+            codes, cells = self.distinct(col)
+            columns.append([cells[i] for i in codes.tolist()])
+        rows = [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in range(self.length)]
+        for row in rows:
+            while row and row[-1] is None:
+                row.pop()
+        return rows
+
+
+class TallRows(Sequence):
+    """A tall sheet's rows: the top rows as cells, the rest as a `Tail` until something needs them as cells.
+
+    Reading a row of the top costs nothing; anything that walks further (a layout search, an annotated
+    copy, `inspect`) turns the tail into cells once and then sees an ordinary list.
+    """
+
+    def __init__(self, top: list[list[Cell]], tail: Tail) -> None:
+        self.top, self._tail = top, tail
+        self._full: list[list[Cell]] | None = None
+
+    @property
+    def tail(self) -> Tail | None:
+        """The columns below the top, or None once the rows were turned into cells (and may have changed)."""
+        return self._tail if self._full is None else None
+
+    def _rows(self) -> list[list[Cell]]:
+        if self._full is None:
+            self._full = self.top + self._tail.to_rows()
+        return self._full
+
+    def __len__(self) -> int:
+        return len(self._full) if self._full is not None else self._tail.start + self._tail.length
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if self._full is None:
+            if isinstance(index, int) and 0 <= index < len(self.top):
+                return self.top[index]
+            if isinstance(index, slice) and index.step in (None, 1):
+                start, stop = index.start or 0, len(self) if index.stop is None else index.stop
+                if start >= 0 and 0 <= stop <= len(self.top):
+                    return self.top[index]
+        return self._rows()[index]
+
+    def append(self, row: list[Cell]) -> None:
+        """Add a row at the bottom (the tail becomes cells first)."""
+        self._rows().append(row)
 
 
 @dataclass
@@ -34,7 +115,7 @@ class Sheet:
     """The cells of one sheet: rows[r][c] is the cell at 0-based row r, column c of the file."""
 
     name: str
-    rows: list[list[Cell]]
+    rows: list[list[Cell]] | TallRows
     hidden: bool = False
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
 
@@ -43,10 +124,17 @@ class Sheet:
         """Number of rows, counted from row 1 of the file."""
         return len(self.rows)
 
+    @property
+    def tail(self) -> Tail | None:
+        """For a tall sheet, its rows below the top rows as Arrow columns; None otherwise."""
+        return self.rows.tail if isinstance(self.rows, TallRows) else None
+
     def value(self, row: int, col: int) -> Cell:
         """The cell at (row, col), or None outside the grid."""
-        if 0 <= row < len(self.rows) and 0 <= col < len(self.rows[row]):
-            return self.rows[row][col]
+        if 0 <= row < len(self.rows):
+            line = self.rows[row]
+            if 0 <= col < len(line):
+                return line[col]
         return None
 
     def merged_value(self, row: int, col: int) -> Cell:
@@ -87,9 +175,18 @@ def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
     kind = sniff_format(head)
     if kind == "zip":
         kind = _check_zip(path, name)
-        sheets = _read_calamine(path, name)
-        if kind == "xlsx":
+        if kind != "xlsx":
+            return Workbook(name, kind, _read_calamine(path, name))
+        tall = {sheet for sheet, rows in declared_heights(path).items() if rows > TALL_ROWS}
+        if not tall:
+            sheets = _read_calamine(path, name)
             mark_formula_gaps(sheets, formula_gaps(path))
+            return Workbook(name, kind, sheets)
+        with ThreadPoolExecutor(1) as pool:  # the XML scan (zlib) runs while fastexcel reads the sheet
+            scanning = pool.submit(scan_sheets, path)
+            sheets = _read_calamine(path, name, {sheet: scanning for sheet in tall})
+            scanned = scanning.result()
+        mark_formula_gaps(sheets, formula_gaps(path, scanned))
         return Workbook(name, kind, sheets)
     if kind == "xls":
         _refuse_encrypted(path, name)
@@ -145,13 +242,18 @@ def _check_zip(path: Path, name: str) -> str:
     return "xlsx"
 
 
-def _read_calamine(path: Path, name: str) -> list[Sheet]:
+def _read_calamine(path: Path, name: str, tall: dict[str, Future] | None = None) -> list[Sheet]:
+    """Every sheet as cells; the sheets in `tall` (xlsx; their XML scan pending) below the top as Arrow columns."""
+    tall = tall or {}
     try:
         # From the bytes, not the path: calamine picks its reader by extension, and an .xls renamed
         # .xlsx is still a workbook we can read.
         with path.open("rb") as handle:
             book = calamine.CalamineWorkbook.from_filelike(handle)
-            return [_read_sheet(book, meta) for meta in book.sheets_metadata]
+            return [
+                _read_tall_sheet(path, meta, tall[meta.name]) if meta.name in tall else _read_sheet(book, meta)
+                for meta in book.sheets_metadata
+            ]
     except calamine.PasswordError as exc:
         raise DataError(
             "the workbook is protected by a password",
@@ -189,6 +291,108 @@ def _read_sheet(book: calamine.CalamineWorkbook, meta: calamine.SheetMetadata) -
         rows.pop()
     merges = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
     return Sheet(decode_legacy(meta.name), rows, hidden, merges)
+
+
+def _read_tall_sheet(path: Path, meta: calamine.SheetMetadata, scanning: Future) -> Sheet:
+    """A sheet of more than TALL_ROWS rows read by fastexcel as Arrow text columns (cells as Excel shows them).
+
+    fastexcel gives every cell as text; numbers arrive as their shortest text ('0.3', '2006') and are
+    turned back into the floats calamine would give (`_shown_cell`). Merged ranges come from the XML scan.
+    """
+    import fastexcel
+
+    loaded = fastexcel.read_excel(str(path)).load_sheet(meta.name, header_row=None, skip_rows=0, dtypes="string")
+    at = {info.index: info.absolute_index for info in loaded.available_columns()}
+    batch = loaded.to_arrow()
+    del loaded
+    columns = {at[i]: batch.column(i) for i in range(batch.num_columns)}
+    length = batch.num_rows
+    while length and not any(str(a[length - 1].as_py() or "").strip() for a in columns.values()):
+        length -= 1
+    top_rows = min(TOP_ROWS, length)
+    width = max(columns, default=-1) + 1
+    head = {c: a.slice(0, top_rows).to_pylist() for c, a in columns.items()}
+    top = [_trim([_shown_cell(head[c][r]) if c in head else None for c in range(width)]) for r in range(top_rows)]
+    tail = Tail(top_rows, {c: a.slice(top_rows, length - top_rows) for c, a in columns.items()},
+                length - top_rows, _shown_cell)
+    hidden = meta.visible != calamine.SheetVisibleEnum.Visible
+    facts = scanning.result().get(meta.name)
+    return Sheet(decode_legacy(meta.name), TallRows(top, tail), hidden, facts.merges if facts else [])
+
+
+_DIMENSION = re.compile(rb'<dimension ref="[A-Z]{1,3}\d+(?::[A-Z]{1,3}(\d+))?"')
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+@dataclass
+class ScannedSheet:
+    """What one pass over an xlsx sheet's XML tells before any reader loads it."""
+
+    rows: int = 0                     # the height its <dimension> declares (0 when it declares none)
+    has_gaps: bool = False            # holds a formula or an error cell (see formula_gaps)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+
+def declared_heights(path: Path) -> dict[str, int]:
+    """Each xlsx sheet's height as its <dimension> declares it, from the first bytes of its XML."""
+    heights = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            for sheet, part in _sheet_parts(archive).items():
+                if part in names:
+                    with archive.open(part) as stream:
+                        found = _DIMENSION.search(stream.read(4096))
+                    heights[sheet] = int(found.group(1)) if found and found.group(1) else 0
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    return heights
+
+
+def scan_sheets(path: Path) -> dict[str, ScannedSheet]:
+    """Each xlsx sheet's declared height, merged ranges and whether it may hold formula gaps.
+
+    Streamed in pieces: a tall sheet's XML is hundreds of MB, and most sheets need no second look.
+    """
+    scanned: dict[str, ScannedSheet] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            for sheet, part in _sheet_parts(archive).items():
+                if part not in names:
+                    continue
+                facts = scanned[sheet] = ScannedSheet()
+                merges = set()
+                with archive.open(part) as stream:
+                    carry = b""
+                    while piece := stream.read(1 << 24):
+                        chunk = carry + piece
+                        if not carry and (found := _DIMENSION.search(chunk, 0, 4096)) and found.group(1):
+                            facts.rows = int(found.group(1))
+                        facts.has_gaps = facts.has_gaps or b"<f" in chunk or b't="e"' in chunk
+                        if b"<mergeCell " in chunk:
+                            merges.update(_MERGE.findall(chunk))
+                        carry = piece[-256:]  # so that no element cut in two goes unseen
+                facts.merges = sorted(
+                    (int(r0) - 1, _col_index(a.decode()), int(r1) - 1, _col_index(b.decode())) for a, r0, b, r1 in merges
+                )
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    return scanned
+
+
+_SHOWN_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+
+
+def _shown_cell(value: str | None) -> Cell:
+    """A cell of a tall xlsx sheet from fastexcel's text: a number as the float calamine gives, else `_cell`.
+
+    A text cell that looks exactly like a plain number ('12.5', not '012' or '1.234,5') is read as that
+    number too: fastexcel does not say which cells were typed as text.
+    """
+    if value and _SHOWN_NUMBER.fullmatch(value):
+        return float(value)
+    return _cell(value)
 
 
 def _cell(value: Cell) -> Cell:
@@ -264,6 +468,9 @@ def _csv_cell(cell: str, legacy: bool) -> str | None:
 
 def read_csv_sheet(data: bytes, name: str) -> Sheet:
     """One sheet from CSV bytes: encoding detected, delimiter sniffed, every cell kept as text."""
+    tall = _tall_csv_sheet(data, name)
+    if tall is not None:
+        return tall
     text, encoding = decode_text(data)
     if "\x00" in text:
         raise DataError(
@@ -277,8 +484,72 @@ def read_csv_sheet(data: bytes, name: str) -> Sheet:
     rows = [_trim([_csv_cell(cell, legacy) for cell in row]) for row in reader]
     while rows and not rows[-1]:
         rows.pop()
-    stem = Path(name).stem
-    return Sheet(stem, rows)
+    return Sheet(Path(name).stem, rows)
+
+
+_HEAD_BYTES = 2_000_000  # where a tall CSV's top rows and delimiter are read as text
+
+
+def _tall_csv_sheet(data: bytes, name: str) -> Sheet | None:
+    """A UTF-8 CSV of more than TALL_ROWS lines: its top rows as cells, the rest as Arrow columns.
+
+    None when the file is not such a CSV (short, another encoding) or when its rows are uneven below
+    the top; the cell reader then reads it, slower but the same.
+    """
+    if data.count(b"\n") <= TALL_ROWS:
+        return None
+    skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        head = codecs.getincrementaldecoder("utf-8")().decode(data[skip : skip + _HEAD_BYTES])
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in head:
+        return None
+    delimiter = sniff_delimiter(head)
+    handle = io.StringIO(head, newline="")
+    records = list(itertools.islice(csv.reader(handle, delimiter=delimiter), TOP_ROWS))
+    used = handle.tell()
+    if len(records) < TOP_ROWS or used >= len(head):
+        return None
+    top = [_trim([_csv_cell(cell, False) for cell in row]) for row in records]
+    offset = skip + len(head[:used].encode("utf-8"))
+    stop = len(data)
+    while stop > offset and data[stop - 1] in b" \t\r\n":
+        stop -= 1  # blank lines at the end would read as rows of another width
+    tail = _csv_tail(memoryview(data)[offset:stop], delimiter, len(top), max(len(row) for row in records))
+    return Sheet(Path(name).stem, TallRows(top, tail)) if tail is not None else None
+
+
+def _csv_tail(data: memoryview, delimiter: str, start: int, width: int) -> Tail | None:
+    """The rest of a tall CSV read by Arrow's reader; None when a row does not have the table's width.
+
+    Rows of another width (a blank line, a footnote) would shift or drop rows in Arrow's reader, so
+    such a file is read cell by cell instead.
+    """
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid:  # a row of another width, text that is not UTF-8, unbalanced quotes
+        return None
+    columns = {i: table.column(i).combine_chunks() for i in range(width)}
+    del table
+    length = len(columns[0]) if columns else 0
+    while length and not any(str(a[length - 1].as_py() or "").strip() for a in columns.values()):
+        length -= 1  # blank rows at the end, as the cell reader drops them
+    columns = {i: a.slice(0, length) for i, a in columns.items()}
+    return Tail(start, columns, length, _csv_text_cell)
+
+
+def _csv_text_cell(cell: str) -> str | None:
+    return _csv_cell(cell, False)
 
 
 # --- formulas without a saved result, and error cells (xlsx) ----------------------------------------
@@ -305,21 +576,19 @@ def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     }
 
 
-def formula_gaps(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+def formula_gaps(path: Path, scanned: dict[str, ScannedSheet] | None = None) -> dict[str, dict[tuple[int, int], str]]:
     """Per sheet, the cells whose formula has no saved result, or that hold an Excel error (#REF!, #N/A…).
 
     calamine reads both as blank, which would let a figure vanish silently; they are reported instead.
     """
+    scanned = scan_sheets(path) if scanned is None else scanned
     gaps: dict[str, dict[tuple[int, int], str]] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            for sheet, part in _sheet_parts(archive).items():
-                if part not in archive.namelist():
-                    continue
-                xml = archive.read(part)
-                if b"<f" not in xml and b't="e"' not in xml:
-                    continue
-                gaps[sheet] = dict(_gaps_in(xml))
+            parts = _sheet_parts(archive)
+            for sheet, facts in scanned.items():
+                if facts.has_gaps:
+                    gaps[sheet] = dict(_gaps_in(archive.read(parts[sheet])))
     except (KeyError, zipfile.BadZipFile, OSError):
         return {}
     return gaps

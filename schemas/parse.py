@@ -448,30 +448,46 @@ def _unknown_layout(
 # --- cell values -------------------------------------------------------------------------------
 
 
-def _each_distinct(raw: list[object], fn: Callable[[object], object]) -> list[object]:
-    """fn of every value, computed once per distinct value (by type, so 1, 1.0 and True stay apart)."""
-    done: dict[tuple[type, object], object] = {}
-    out = []
-    for v in raw:
+def _distinct(sheet: Sheet, col: int, start: int) -> tuple[np.ndarray, list[object]]:
+    """Each row's index (from `start` on) into the column's distinct cells, and those cells.
+
+    Values computed from the cells (cleaned labels, years, parsed figures) are computed once per
+    distinct cell and spread over the rows by these indices. Cells are told apart by type too, so 1,
+    1.0 and True stay apart. A tall sheet's rows below its top come from its Arrow columns.
+    """
+    tail = sheet.tail
+    stop = tail.start if tail is not None and start <= tail.start else sheet.height
+    seen: dict[tuple[type, object], int] = {}
+    cells: list[object] = []
+    codes = []
+    for row in sheet.rows[start:stop] if start < stop else []:
+        v = row[col] if col < len(row) else None
         key = (v.__class__, v)
-        found = done.get(key, done)
-        if found is done:
-            found = done[key] = fn(v)
-        out.append(found)
-    return out
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = len(cells)
+            cells.append(v)
+        codes.append(found)
+    top = np.asarray(codes, dtype=np.int64)
+    if stop == sheet.height:
+        return top, cells
+    tail_codes, tail_cells = tail.distinct(col)
+    return np.concatenate([top, tail_codes + len(cells)]), cells + tail_cells
+
+
+def _spread(sheet: Sheet, col: int, start: int, fn: Callable[[object], object], dtype: object = object) -> np.ndarray:
+    """fn of every cell of a column from `start` on, computed once per distinct cell."""
+    codes, cells = _distinct(sheet, col, start)
+    return np.array([fn(v) for v in cells], dtype=dtype)[codes] if cells else np.array([], dtype=dtype)
 
 
 def _text_column(sheet: Sheet, col: int, start: int) -> pd.Series:
-    values = _each_distinct(_raw_column(sheet, col, start), lambda v: "" if v is None else clean_text(v))
-    series = pd.Series(values, dtype=object).replace("", np.nan)
+    values = _spread(sheet, col, start, lambda v: np.nan if v is None or not clean_text(v) else clean_text(v))
+    series = pd.Series(values, dtype=object)
     is_ditto = series.isin(DITTO_MARKS)
     if is_ditto.any():
         series = series.where(~is_ditto, series.mask(is_ditto).ffill())
     return series
-
-
-def _raw_column(sheet: Sheet, col: int, start: int) -> list[object]:
-    return [row[col] if col < len(row) else None for row in sheet.rows[start:]]
 
 
 def _year_of(value: object) -> float:
@@ -516,21 +532,19 @@ class _Resolved:
 
 def _resolve_field(match: HeaderMatch, spec_field: FieldSpec, start: int, fallback: object) -> _Resolved:
     n = match.sheet.height - start
-    text = pd.Series([np.nan] * n, dtype=object)
-    letters = pd.Series([None] * n, dtype=object)
+    text = pd.Series(np.full(n, np.nan, dtype=object), dtype=object)
+    letters = pd.Series(np.full(n, None, dtype=object), dtype=object)
     for col in match.field_columns.get(spec_field.name, []):
         column = _text_column(match.sheet, col, start)
-        take = text.isna() & column.notna()
-        text = text.where(~take, column)
-        letters = letters.where(~take, col_letter(col))
+        take = (text.isna() & column.notna()).to_numpy()
+        text = pd.Series(np.where(take, column.to_numpy(), text.to_numpy()), dtype=object)
+        letters = pd.Series(np.where(take, col_letter(col), letters.to_numpy()), dtype=object)
     if spec_field.name == "reference_year":
         cols = match.field_columns.get("reference_year", [])
-        raw = _raw_column(match.sheet, cols[0], start) if cols else [None] * n
-        codes = pd.Series(_each_distinct(raw, _year_of), dtype="float64")
+        years = _spread(match.sheet, cols[0], start, _year_of, "float64") if cols else np.full(n, np.nan)
+        codes = pd.Series(years, dtype="float64")
     elif spec_field.lookup:
-        catalog = load_catalog(spec_field.lookup)
-        mapping = {t: catalog.lookup(t) for t in text.dropna().unique()}
-        codes = text.map(mapping)
+        codes = _map_distinct(text, load_catalog(spec_field.lookup).lookup)
     else:
         codes = text.copy()
     if fallback is not None:
@@ -538,14 +552,22 @@ def _resolve_field(match: HeaderMatch, spec_field: FieldSpec, start: int, fallba
     return _Resolved(codes, text, letters)
 
 
+def _map_distinct(series: pd.Series, fn: Callable[[object], object]) -> pd.Series:
+    """fn of every non-missing value, computed once per distinct value (missing stays missing)."""
+    inverse, uniques = pd.factorize(series)
+    mapped = np.array([fn(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[inverse], index=series.index, dtype=object).fillna(np.nan)
+
+
 def _parse_measure(sheet: Sheet, col: int, start: int) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Values, error texts and raw texts of one column of figures (each distinct cell parsed once)."""
-    raw = _raw_column(sheet, col, start)
-    decimal = infer_decimal(list({v for v in raw if isinstance(v, str)}))
-    parsed: list[ParsedNumber] = _each_distinct(raw, lambda v: parse_number(_as_text_or_number(v), decimal))
-    values = pd.Series([p.value for p in parsed], dtype="float64")
-    errors = pd.Series([p.error for p in parsed], dtype=object)
-    shown = pd.Series([None if v is None else str(v) for v in raw], dtype=object)
+    codes, cells = _distinct(sheet, col, start)
+    decimal = infer_decimal([v for v in cells if isinstance(v, str)])
+    parsed: list[ParsedNumber] = [parse_number(_as_text_or_number(v), decimal) for v in cells]
+    values = pd.Series(np.array([p.value for p in parsed], dtype="float64")[codes] if cells else [], dtype="float64")
+    errors = pd.Series(np.array([p.error for p in parsed] + [None], dtype=object)[codes], dtype=object)
+    shown = pd.Series(np.array([None if v is None else str(v) for v in cells] + [None], dtype=object)[codes],
+                      dtype=object)
     return values, errors, shown
 
 

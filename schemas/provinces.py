@@ -137,7 +137,12 @@ def place_on_map(frame: pd.DataFrame, year_column: str = "reference_year") -> tu
         return frame, []
     codes = frame["province_code"].astype(object)
     moved = {code: new_code(str(code)) for code in codes[after].unique()}
-    placed = codes.where(~after, codes.replace({old: new for old, new in moved.items() if new}))
+    renamed = {old: new for old, new in moved.items() if new and new != old}
+    placed = codes
+    if renamed:  # only the rows that move are touched: a million-row column is not replaced wholesale
+        hit = after & codes.isin(list(renamed))
+        placed = codes.copy()
+        placed[hit] = codes[hit].map(renamed)
     problems = [
         _merged_away(frame, str(code), after, year_column) for code, target in moved.items() if target is None
     ]

@@ -256,7 +256,7 @@ def _outside(frames: dict[str, Any], years: tuple[int, int] | None) -> str | Non
     """Why a file falls outside the requested years, or None when all its figures are inside."""
     if years is None:
         return None
-    found = sorted({int(y) for f in frames.values() for y in f["reference_year"].dropna()})
+    found = sorted({int(y) for f in frames.values() for y in f["reference_year"].dropna().unique()})
     stray = [y for y in found if not years[0] <= y <= years[1]]
     if not stray:
         return None

@@ -14,6 +14,8 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.catalogs import load_catalog
 from schemas.errors import DataError, UnknownLayoutError
@@ -482,8 +484,10 @@ def _spread(sheet: Sheet, col: int, start: int, fn: Callable[[object], object], 
 
 
 def _text_column(sheet: Sheet, col: int, start: int) -> pd.Series:
-    values = _spread(sheet, col, start, lambda v: np.nan if v is None or not clean_text(v) else clean_text(v))
-    series = pd.Series(values, dtype=object)
+    """The cleaned text of a column from `start` on (pandas' Arrow-backed str: missing is cheap to find)."""
+    codes, cells = _distinct(sheet, col, start)
+    texts = pa.array([clean_text(v) or None for v in cells], type=pa.string())
+    series = pd.Series(pd.array(texts.take(pa.array(codes)), dtype="str"))
     is_ditto = series.isin(DITTO_MARKS)
     if is_ditto.any():
         series = series.where(~is_ditto, series.mask(is_ditto).ffill())
@@ -532,12 +536,12 @@ class _Resolved:
 
 def _resolve_field(match: HeaderMatch, spec_field: FieldSpec, start: int, fallback: object) -> _Resolved:
     n = match.sheet.height - start
-    text = pd.Series(np.full(n, np.nan, dtype=object), dtype=object)
+    text = pd.Series(pd.array(pa.nulls(n, pa.string()), dtype="str"))
     letters = pd.Series(np.full(n, None, dtype=object), dtype=object)
     for col in match.field_columns.get(spec_field.name, []):
         column = _text_column(match.sheet, col, start)
         take = (text.isna() & column.notna()).to_numpy()
-        text = pd.Series(np.where(take, column.to_numpy(), text.to_numpy()), dtype=object)
+        text = column if take.all() else text.where(~take, column)
         letters = pd.Series(np.where(take, col_letter(col), letters.to_numpy()), dtype=object)
     if spec_field.name == "reference_year":
         cols = match.field_columns.get("reference_year", [])
@@ -640,13 +644,15 @@ def parse_table(match: HeaderMatch, context: ParseContext) -> ParsedTable:
         frame["unit"] = unit_text.where(unit_column.text.loc[rows].notna(), unit_by_measure[col])
         frame["_source_sheet"] = sheet.name
         frame["_source_row"] = row_numbers.loc[rows]
-        frame["_source_cell"] = letter + frame["_source_row"].astype(str)
-        row_text = frame["_source_row"].astype(str)
+        row_text = pa.array(frame["_source_row"].to_numpy()).cast(pa.string())
+        frame["_source_cell"] = _cell_refs(letter, row_text, frame.index)
         for name, resolved in fields.items():
             columns = match.field_columns.get(name, [])
-            if columns:
+            if len(columns) == 1:
+                frame[f"_cell_{name}"] = _cell_refs(col_letter(columns[0]), row_text, frame.index)
+            elif columns:
                 letters = resolved.letters.loc[rows].fillna(col_letter(columns[0])).astype(str)
-                frame[f"_cell_{name}"] = letters + row_text
+                frame[f"_cell_{name}"] = _cell_refs(letters, row_text, frame.index)
         bad = errors.loc[rows].notna()
         for idx in bad[bad].index:
             problems.append(
@@ -667,6 +673,12 @@ def parse_table(match: HeaderMatch, context: ParseContext) -> ParsedTable:
     problems += _table_problems(match, fields, fallbacks, rows)
     problems += _year_conflicts(match, fields.get("reference_year"), rows, row_numbers)
     return ParsedTable(spec, sheet.name, match.header_row + 1, frame, problems, rows_in=len(rows))
+
+
+def _cell_refs(letters: str | pd.Series, rows: pa.Array, index: pd.Index) -> pd.Series:
+    """Cell references ('H7') from column letters (one for all rows, or one per row) and row numbers as text."""
+    column = pa.scalar(letters) if isinstance(letters, str) else pa.array(letters.to_numpy(dtype=object), pa.string())
+    return pd.Series(pd.array(pc.binary_join_element_wise(column, rows, ""), dtype="str"), index=index)
 
 
 def _field_problems(

@@ -46,8 +46,8 @@ class ValidatedFile:
     def summary(self) -> dict:
         """Ledger fields: datasets, provinces and years covered, and the specs used."""
         datasets = sorted(self.frames)
-        years = sorted({int(y) for f in self.frames.values() for y in f["reference_year"].dropna()})
-        provinces = sorted({str(p) for f in self.frames.values() for p in f["province_code"].dropna()})
+        years = sorted({int(y) for f in self.frames.values() for y in f["reference_year"].dropna().unique()})
+        provinces = sorted({str(p) for f in self.frames.values() for p in f["province_code"].dropna().unique()})
         return {
             "dataset": ",".join(datasets) or None,
             "province_code": ",".join(provinces) or None,

@@ -95,7 +95,15 @@ def new_code(code: str) -> str | None:
 
 def predecessors(code: str) -> list[str]:
     """Codes of the provinces that formed a province on 2025-07-01 (empty when it was not formed then)."""
-    return sorted(pred for pred, succ in successors().items() if succ.code == code)
+    return list(_formed_from().get(code, ()))
+
+
+@cache
+def _formed_from() -> dict[str, tuple[str, ...]]:
+    formed: dict[str, list[str]] = {}
+    for pred, succ in successors().items():
+        formed.setdefault(succ.code, []).append(pred)
+    return {code: tuple(sorted(preds)) for code, preds in formed.items()}
 
 
 def last_year_before_merger() -> int:
@@ -114,10 +122,10 @@ def carry_over_merger(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     moving = frame[crossing & frame["province_code"].isin(list(successors()))]
     if moving.empty:
         return frame
-    moved = moving.assign(province_code=moving["province_code"].map(lambda c: successors()[c].code))
+    moved = moving.assign(province_code=moving["province_code"].map({c: s.code for c, s in successors().items()}))
     grouped = moved.groupby([*keys, "reference_year"], dropna=False, as_index=False)
     summed = grouped.agg(value=("value", "sum"), reported=("value", "size"))
-    complete = summed["reported"] == summed["province_code"].map(lambda c: len(predecessors(c)))
+    complete = summed["reported"] == summed["province_code"].map(lambda c: len(_formed_from().get(c, ())))
     extra = [c for c in frame.columns if c not in summed.columns]
     summed = summed[complete].drop(columns="reported").assign(**{c: None for c in extra})
     return pd.concat([frame[~frame.index.isin(moving.index)], summed[frame.columns]], ignore_index=True)

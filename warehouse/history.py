@@ -21,7 +21,7 @@ def _partitions(frame: pd.DataFrame) -> pd.DataFrame:
     ).dropna()
     pairs = pairs.assign(reference_year=pairs["reference_year"].round().astype("int64"))
     before = pairs.assign(reference_year=pairs["reference_year"] - 1)
-    merged = before[before["reference_year"] == last_year_before_merger()]
+    merged = before[before["reference_year"] == last_year_before_merger()].drop_duplicates()
     predecessors_before = pd.DataFrame(
         [(pred, year) for code, year in merged.itertuples(index=False) for pred in predecessors(str(code))],
         columns=["province_code", "reference_year"],

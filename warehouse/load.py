@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from schemas.catalogs import load_catalog
 from schemas.datasets import DATASETS
@@ -107,7 +108,9 @@ def replace_partitions(
     keys = list(getattr(dataset, "partition_keys", ("province_code", "reference_year")))
     partitions = facts[keys].drop_duplicates()
     matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
-    with db.registered(con, partitions_frame=partitions, facts_frame=facts):
+    # as an Arrow table DuckDB scans the rows in parallel; a million-row pandas frame it reads row group by row group
+    facts_table = pa.Table.from_pandas(facts, preserve_index=False)
+    with db.registered(con, partitions_frame=partitions, facts_frame=facts_table):
         con.execute(
             f"update {dataset.table} as f set _superseded_at = current_timestamp, _superseded_by = ?"
             f" from partitions_frame as p where {matching} and f._superseded_at is null",

@@ -10,14 +10,15 @@ is a warning (the file loads), on a final headline figure (a total along every h
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
 from schemas.datasets import DATASETS, Dataset, IndexRule, ShareRule, published_decimals
 from schemas.problems import Problem
-from schemas.provinces import carry_over_merger
+from schemas.provinces import carry_over_merger, last_year_before_merger, predecessors, successors
 
 if TYPE_CHECKING:  # pipeline imports the contracts, which import this module
     from schemas.pipeline import ValidatedFile
@@ -104,17 +105,108 @@ def _reference_year_values(new: pd.DataFrame, old: pd.DataFrame, keys: list[str]
     return both.assign(**{YEAR: both[YEAR].astype(int) + 1, "value": both["value"].astype(float)})
 
 
-def _changes(new: pd.DataFrame, reference: pd.DataFrame, keys: list[str], bound_pct: float) -> pd.DataFrame:
-    merged = new.merge(reference, on=[*keys, YEAR], suffixes=("", "_ref"))
-    merged = merged[merged["value_ref"] > 0]
-    change = (merged["value"] / merged["value_ref"] - 1) * 100
-    return merged.assign(change_pct=change)[change.abs() > bound_pct + 1e-9]
+class _Figure(NamedTuple):
+    """One figure of a file or of the warehouse, its keys as text (see `figures`)."""
+
+    key: tuple[str, ...]
+    year: int
+    value: float
+    status: object = None
+    sheet: object = None
+    cell: object = None
+
+
+def _figure_list(dataset: Dataset, frame: pd.DataFrame | None, keys: list[str]) -> list[_Figure]:
+    """`figures` as a list of records: the checks below work on a few hundred rows per file, where a
+    dict costs microseconds and each pandas operation a millisecond."""
+    table = figures(dataset, frame)
+    if table.empty:
+        return []
+    columns = [list(zip(*(table[k].tolist() for k in keys), strict=True)), table[YEAR].tolist(),
+               table["value"].tolist()]
+    columns += [table[c].tolist() for c in ("status", "_source_sheet", "_source_cell")]
+    return [_Figure(*row) for row in zip(*columns, strict=True)]
+
+
+def _previous_year(new: list[_Figure], old: list[_Figure], keys: list[str]) -> dict[tuple, list[tuple[float, str]]]:
+    """(keys, year) -> the previous year's values and where each came from: the file first, else the warehouse.
+
+    As `_reference_year_values` (which the index check uses), in plain Python: across the 2025 merger the
+    last pre-merger year is summed onto the merged province when every predecessor is present.
+    """
+    entries: dict[tuple, tuple[tuple[str, ...], int, float, str]] = {}
+    for source, found in (("file", new), ("warehouse", old)):
+        for f in found:
+            entries.setdefault((f.key, f.year), (f.key, f.year, float(f.value), source))
+    at = keys.index("province_code") if "province_code" in keys else None
+    moved, kept = successors(), []
+    merging: dict[tuple, list[float]] = {}
+    for key, year, value, source in entries.values():
+        if at is not None and year == last_year_before_merger() and key[at] in moved:
+            merged_key = (*key[:at], moved[key[at]].code, *key[at + 1:])
+            merging.setdefault((merged_key, year), []).append(value)
+        else:
+            kept.append((key, year, value, source))
+    for (key, year), values in sorted(merging.items()):
+        if at is not None and len(values) == len(predecessors(key[at])):
+            kept.append((key, year, math.fsum(values), "warehouse"))
+    reference: dict[tuple, list[tuple[float, str]]] = {}
+    for key, year, value, source in kept:
+        reference.setdefault((key, year + 1), []).append((value, source))
+    return reference
+
+
+def _beyond(value: float, reference: float, bound_pct: float) -> float | None:
+    """The change in % from a positive reference when it is beyond the bound, else None."""
+    if not reference > 0:
+        return None
+    change = (value / reference - 1) * 100
+    return change if abs(change) > bound_pct + 1e-9 else None
+
+
+LARGE_FRAME_ROWS = 20_000  # above this the plausibility checks run on whole columns, below on records
 
 
 def plausibility_findings(
     dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame | None, bound_pct: float = DEFAULT_YOY_BOUND_PCT
 ) -> list[Problem]:
-    """Figures that moved more than ±bound % from the previous year, or from the vintage they replace."""
+    """Figures that moved more than ±bound % from the previous year, or from the vintage they replace.
+
+    Two ways to the same findings (tests/test_crosschecks.py holds them equal): a file of a few hundred
+    rows is checked record by record, a large table column by column (records would cost seconds and a
+    gigabyte for a million rows, pandas costs a millisecond per operation on a small file).
+    """
+    if len(frame) + (0 if previous is None else len(previous)) > LARGE_FRAME_ROWS:
+        return _plausibility_by_column(dataset, frame, previous, bound_pct)
+    keys = [c for c in dataset.grain if c != YEAR]
+    new = _figure_list(dataset, frame, keys)
+    if not new:
+        return []
+    old = _figure_list(dataset, previous, keys)
+    totals = [(keys.index(h.dimension), h.total) for h in dataset.hierarchies if h.dimension in keys]
+    reference = _previous_year(new, old, keys)
+    held: dict[tuple, list[float]] = {}
+    for f in old:
+        held.setdefault((f.key, f.year), []).append(f.value)
+    yearly, revised = [], []
+    for f in new:
+        row: dict | None = None
+        for value_ref, source in reference.get((f.key, f.year), ()):
+            if (change := _beyond(f.value, value_ref, bound_pct)) is not None:
+                row = row or _row(f, keys, totals)
+                yearly.append(_yoy_problem(dataset, {**row, "value_ref": value_ref, "change_pct": change,
+                                                     "source": source}, keys, bound_pct))
+        for value_ref in held.get((f.key, f.year), ()):
+            if (change := _beyond(f.value, value_ref, bound_pct)) is not None:
+                row = row or _row(f, keys, totals)
+                revised.append(_revision_problem(dataset, {**row, "value_ref": value_ref, "change_pct": change},
+                                                 keys, bound_pct))
+    return yearly + revised
+
+
+def _plausibility_by_column(
+    dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame | None, bound_pct: float
+) -> list[Problem]:
     keys = [c for c in dataset.grain if c != YEAR]
     new, old = figures(dataset, frame), figures(dataset, previous)
     if new.empty:
@@ -124,6 +216,19 @@ def plausibility_findings(
     revised = _changes(new, old[[*keys, YEAR, "value"]], keys, bound_pct)
     out = [_yoy_problem(dataset, row, keys, bound_pct) for row in yearly.to_dict("records")]
     return out + [_revision_problem(dataset, row, keys, bound_pct) for row in revised.to_dict("records")]
+
+
+def _changes(new: pd.DataFrame, reference: pd.DataFrame, keys: list[str], bound_pct: float) -> pd.DataFrame:
+    merged = new.merge(reference, on=[*keys, YEAR], suffixes=("", "_ref"))
+    merged = merged[merged["value_ref"] > 0]
+    change = (merged["value"] / merged["value_ref"] - 1) * 100
+    return merged.assign(change_pct=change)[change.abs() > bound_pct + 1e-9]
+
+
+def _row(f: _Figure, keys: list[str], totals: list[tuple[int, str]]) -> dict:
+    """A figure as the row a finding is written from."""
+    return {**dict(zip(keys, f.key, strict=True)), YEAR: f.year, "value": f.value, "status": f.status,
+            "_source_sheet": f.sheet, "_source_cell": f.cell, "headline": all(f.key[i] == t for i, t in totals)}
 
 
 def _yoy_problem(dataset: Dataset, row: dict, keys: list[str], bound: float) -> Problem:

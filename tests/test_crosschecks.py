@@ -254,3 +254,39 @@ def test_a_wider_bound_accepts_the_final_figure(checked_loads):
     assert total == [(output_table(2015, scale=1.61).rows[0][5], "final")]
     # the replaced estimate is a vintage; the accepted final revises it by less than the bound
     assert query(settings, "select count(*) from meta.quarantine where load_id = ?", [wider.load_id]) == [(0,)]
+
+
+def test_records_and_columns_give_the_same_findings(monkeypatch):
+    """A small file is checked record by record, a large table column by column: the findings are equal,
+    across years from the file and the warehouse, revisions, headline and component figures, statuses,
+    and the 2025 merger (complete and incomplete predecessors)."""
+    import random
+
+    import schemas.crosschecks as crosschecks
+    from schemas.provinces import predecessors, successors
+
+    rng = random.Random(11)
+    merged = sorted({s.code for s in successors().values()})[:3]
+    provinces = [p for code in merged for p in predecessors(code)] + merged + ["01", "79"]
+    rows = []
+    for province in provinces:
+        for year in range(2021, 2026):
+            for industry, ownership in (("TOTAL", "TOTAL"), ("C", "TOTAL"), ("TOTAL", "STATE")):
+                rows.append(_output(year, round(rng.uniform(50, 150), 1), rng.choice(["final", "estimate"]))
+                            .assign(province_code=province, industry_code=industry, ownership_code=ownership,
+                                    _source_cell=f"F{len(rows) + 7}"))
+    table = pd.concat(rows, ignore_index=True)
+    dropped = table["province_code"].eq(predecessors(merged[0])[0]) & table["reference_year"].eq(2024)
+    held = table[(table["reference_year"] <= 2024) & ~dropped]  # one merged province lacks a predecessor
+    new = table[table["reference_year"] >= 2023].assign(
+        value_bn_vnd=lambda f: f["value_bn_vnd"] * [rng.choice([0.3, 1.0, 1.02, 2.5]) for _ in range(len(f))]
+    )
+    results = {}
+    for rows_limit in (10**9, 0):
+        monkeypatch.setattr(crosschecks, "LARGE_FRAME_ROWS", rows_limit)
+        results[rows_limit] = [p.as_row() for p in plausibility_findings(OUTPUT, new, held, 50.0)]
+    assert results[0] == results[10**9]
+    rules = {r["rule"] for r in results[0]}
+    assert rules == {"yoy_plausible", "revision_plausible"} and len(results[0]) > 50
+    assert any("in the warehouse" in r["message"] for r in results[0])
+    assert any("in this file" in r["message"] for r in results[0])

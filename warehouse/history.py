@@ -18,15 +18,16 @@ def _partitions(frame: pd.DataFrame) -> pd.DataFrame:
             "province_code": frame["province_code"].astype("string"),
             "reference_year": pd.to_numeric(frame["reference_year"], errors="coerce"),
         }
-    ).dropna()
-    pairs = pairs.assign(reference_year=pairs["reference_year"].round().astype("int64"))
-    before = pairs.assign(reference_year=pairs["reference_year"] - 1)
-    merged = before[before["reference_year"] == last_year_before_merger()].drop_duplicates()
-    predecessors_before = pd.DataFrame(
-        [(pred, year) for code, year in merged.itertuples(index=False) for pred in predecessors(str(code))],
-        columns=["province_code", "reference_year"],
-    )
-    return pd.concat([pairs, before, predecessors_before], ignore_index=True).drop_duplicates()
+    ).dropna().drop_duplicates()  # a file covers a few (province, year) pairs, however many rows it has
+    wanted: dict[tuple[str, int], None] = {}
+    for code, year in zip(pairs["province_code"].tolist(), pairs["reference_year"].round().astype("int64").tolist(),
+                          strict=True):
+        wanted[(code, year)] = None
+    for code, year in list(wanted):
+        wanted[(code, year - 1)] = None
+        if year - 1 == last_year_before_merger():
+            wanted.update(dict.fromkeys((pred, year - 1) for pred in predecessors(code)))
+    return pd.DataFrame(list(wanted), columns=["province_code", "reference_year"])
 
 
 def previous_values(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pd.DataFrame) -> pd.DataFrame:

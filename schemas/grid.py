@@ -11,7 +11,6 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -182,10 +181,9 @@ def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
             sheets = _read_calamine(path, name)
             mark_formula_gaps(sheets, formula_gaps(path))
             return Workbook(name, kind, sheets)
-        with ThreadPoolExecutor(1) as pool:  # the XML scan (zlib) runs while fastexcel reads the sheet
-            scanning = pool.submit(scan_sheets, path)
-            sheets = _read_calamine(path, name, {sheet: scanning for sheet in tall})
-            scanned = scanning.result()
+        # one after the other: fastexcel takes the GIL often, and a Python thread beside it slows it 4×
+        scanned = scan_sheets(path)
+        sheets = _read_calamine(path, name, {sheet: scanned.get(sheet, ScannedSheet()).merges for sheet in tall})
         mark_formula_gaps(sheets, formula_gaps(path, scanned))
         return Workbook(name, kind, sheets)
     if kind == "xls":
@@ -242,8 +240,8 @@ def _check_zip(path: Path, name: str) -> str:
     return "xlsx"
 
 
-def _read_calamine(path: Path, name: str, tall: dict[str, Future] | None = None) -> list[Sheet]:
-    """Every sheet as cells; the sheets in `tall` (xlsx; their XML scan pending) below the top as Arrow columns."""
+def _read_calamine(path: Path, name: str, tall: dict[str, list[tuple[int, int, int, int]]] | None = None) -> list[Sheet]:
+    """Every sheet as cells; the sheets in `tall` (xlsx, with their merged ranges) below the top as Arrow columns."""
     tall = tall or {}
     try:
         # From the bytes, not the path: calamine picks its reader by extension, and an .xls renamed
@@ -293,7 +291,7 @@ def _read_sheet(book: calamine.CalamineWorkbook, meta: calamine.SheetMetadata) -
     return Sheet(decode_legacy(meta.name), rows, hidden, merges)
 
 
-def _read_tall_sheet(path: Path, meta: calamine.SheetMetadata, scanning: Future) -> Sheet:
+def _read_tall_sheet(path: Path, meta: calamine.SheetMetadata, merges: list[tuple[int, int, int, int]]) -> Sheet:
     """A sheet of more than TALL_ROWS rows read by fastexcel as Arrow text columns (cells as Excel shows them).
 
     fastexcel gives every cell as text; numbers arrive as their shortest text ('0.3', '2006') and are
@@ -316,8 +314,7 @@ def _read_tall_sheet(path: Path, meta: calamine.SheetMetadata, scanning: Future)
     tail = Tail(top_rows, {c: a.slice(top_rows, length - top_rows) for c, a in columns.items()},
                 length - top_rows, _shown_cell)
     hidden = meta.visible != calamine.SheetVisibleEnum.Visible
-    facts = scanning.result().get(meta.name)
-    return Sheet(decode_legacy(meta.name), TallRows(top, tail), hidden, facts.merges if facts else [])
+    return Sheet(decode_legacy(meta.name), TallRows(top, tail), hidden, merges)
 
 
 _DIMENSION = re.compile(rb'<dimension ref="[A-Z]{1,3}\d+(?::[A-Z]{1,3}(\d+))?"')

@@ -172,9 +172,9 @@ def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
 def publish_warehouse(settings: Settings) -> None:
-    """Rebuild the reporting views and refresh the readers' snapshot."""
+    """Rebuild the reporting views (when their SQL or the schema changed) and refresh the readers' snapshot."""
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        db.rebuild_views(con)
+        db.refresh_views(con)
         db.publish_snapshot(con, settings.database, settings.snapshot)
 
 

@@ -426,14 +426,15 @@ def load_batches(
     if not received:
         return outcomes
     # quote(): Prefect would otherwise walk every field of every file, twice per call (≈ 0.3 s per
-    # thousand files), looking for futures; these lists never hold any.
+    # thousand files), looking for futures; these lists never hold any. Not on parse_files.submit:
+    # a quoted argument reaches a Dask worker still wrapped, and every file of the batch fails.
     try:
         pending, skipped = plan_loads(quote(received), settings, retry_of or {})
     except Exception as exc:
         return outcomes + progress(_failed_batch(received, exc))
     outcomes += progress(skipped)
     size = max(len(inputs) for inputs, _ in batches)
-    parsing = [(chunk, parse_files.submit(quote(chunk), settings, province, years)) for chunk in _chunks(pending, size)]
+    parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
     for chunk, future in parsing:
         try:
             outcomes += progress(write_files(quote(future.result()), settings))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -20,17 +20,17 @@ from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from flows import runners
 from flows.settings import Settings
-from schemas.crosschecks import check_against_history
 from schemas.errors import DataError, NiengiamError, TransientError
-from schemas.grid import Workbook
-from schemas.parse import ParseContext
-from schemas.pipeline import ValidatedFile, first_problems, parse_file, read_file, validate_file
 from schemas.problems import Problem, problem
-from schemas.specs import load_specs
-from warehouse import archive, db, history, ledger, load, quarantine
+from warehouse import archive, db, ledger, load, quarantine
+
+if TYPE_CHECKING:  # the parsing modules (pandas, pandera) are imported where a file is parsed
+    from schemas.grid import Workbook
+    from schemas.pipeline import ValidatedFile
 
 RETRY_DELAYS = [1, 3, 10]
 ARCHIVE_RETRY_DELAYS = (1.0, 3.0, 10.0)
@@ -155,6 +155,8 @@ def parse_files(
     pending: list[Pending], settings: Settings, province: str | None, years: tuple[int, int] | None
 ) -> list[Pending]:
     """Read, parse and validate a batch of archived files; pure work, run several batches at a time."""
+    from schemas.specs import load_specs
+
     specs = load_specs(tuple(p for p in [settings.home / "layouts"] if p.is_dir()))
     return [_parse_one(item, specs, settings, province, years) for item in pending]
 
@@ -170,9 +172,9 @@ def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
 def publish_warehouse(settings: Settings) -> None:
-    """Rebuild the reporting views and refresh the readers' snapshot."""
+    """Rebuild the reporting views (when their SQL or the schema changed) and refresh the readers' snapshot."""
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        db.rebuild_views(con)
+        db.refresh_views(con)
         db.publish_snapshot(con, settings.database, settings.snapshot)
 
 
@@ -232,12 +234,17 @@ def _read(archived: archive.ArchivedFile, settings: Settings) -> Workbook:
             file=archived.display_name,
             hint="Split it, or raise NIENGIAM_MAX_FILE_MB if the size is expected.",
         )
+    from schemas.pipeline import read_file
+
     return read_file(archived.archive_path, archived.display_name)
 
 
 def _parse_one(
     item: Pending, specs: Any, settings: Settings, province: str | None, years: tuple[int, int] | None
 ) -> Pending:
+    from schemas.parse import ParseContext
+    from schemas.pipeline import parse_file, validate_file
+
     try:
         book = _read(item.archived, settings)
         parsed = parse_file(book, specs, ParseContext(book.file_name, default_province=province))
@@ -292,6 +299,9 @@ def _check_against_warehouse(con: Any, item: Pending, load_id: int, settings: Se
     validated = item.validated
     if item.error is not None or item.failure is not None or validated is None or not validated.frames:
         return item
+    from schemas.crosschecks import check_against_history
+    from warehouse import history
+
     held = {name: history.previous_values(con, name, frame) for name, frame in validated.frames.items()}
     checked = check_against_history(validated, held, settings.yoy_bound_pct)
     summary = checked.summary()
@@ -313,6 +323,8 @@ def _finish_load(con: Any, item: Pending, load_id: int, before_commit: Callable[
         ledger.finish_load(con, load_id, "failed", error=item.failure)
         return FileOutcome(name, "failed", load_id, message=item.failure or "")
     if validated.rejected:
+        from schemas.pipeline import first_problems
+
         problems = [p.as_row() for p in validated.errors + validated.warnings]
         load.reject_load(con, load_id, problems, first_problems(validated.errors), validated.summary())
         return FileOutcome(
@@ -413,8 +425,11 @@ def load_batches(
         received += archived
     if not received:
         return outcomes
+    # quote(): Prefect would otherwise walk every field of every file, twice per call (≈ 0.3 s per
+    # thousand files), looking for futures; these lists never hold any. Not on parse_files.submit:
+    # a quoted argument reaches a Dask worker still wrapped, and every file of the batch fails.
     try:
-        pending, skipped = plan_loads(received, settings, retry_of or {})
+        pending, skipped = plan_loads(quote(received), settings, retry_of or {})
     except Exception as exc:
         return outcomes + progress(_failed_batch(received, exc))
     outcomes += progress(skipped)
@@ -422,7 +437,7 @@ def load_batches(
     parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
     for chunk, future in parsing:
         try:
-            outcomes += progress(write_files(future.result(), settings))
+            outcomes += progress(write_files(quote(future.result()), settings))
         except Exception as exc:
             outcomes += progress(_failed_batch(chunk, exc))
     return outcomes

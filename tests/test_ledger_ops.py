@@ -107,3 +107,28 @@ def test_running_loads_of_dead_processes_become_failed_interrupted(con) -> None:
     record = ledger.get_load(con, load_id)
     assert record.status == "failed" and record.error.startswith("interrupted")
     assert ledger.get_load(con, alive).status == "running"
+
+
+def test_recognising_unchanged_files_imports_neither_pandas_nor_pandera() -> None:
+    """A re-run over files already loaded parses nothing, so its modules must not import the parsing stack."""
+    probe = (
+        "import sys, duckdb\n"
+        "import flows.ingest\n"
+        "from warehouse import db, ledger, load\n"
+        "con = duckdb.connect()\n"
+        "db.migrate(con)\n"
+        "load.refresh_dimensions(con)\n"
+        "received = [('a' * 64, 'x.xlsx', '/inbox/x.xlsx', 10, '/archive/x.xlsx')]\n"
+        "ledger.record_source_files(con, received * 2)\n"
+        "ledger.record_source_files(con, received)\n"
+        "print('FILES', con.execute('select count(*) from meta.source_files').fetchone()[0])\n"
+        "print('PROVINCES', con.execute('select count(*) from core.dim_provinces').fetchone()[0] > 30)\n"
+        "ledger.last_loads(con, ['a' * 64])\n"
+        "db.refresh_views(con)\n"
+        "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'pandera', 'numpy', 'pyarrow'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "FILES 1" in done.stdout and "PROVINCES True" in done.stdout
+    assert "HEAVY []" in done.stdout

@@ -81,3 +81,19 @@ def test_migrations_are_applied_once(con) -> None:
     versions = [v for (v,) in con.execute("select version from meta.schema_migrations order by version").fetchall()]
     shipped = sorted(int(p.name.split("_", 1)[0]) for p in (Path(db.__file__).parent / "migrations").glob("*.sql"))
     assert versions == shipped and versions[0] == 1
+
+
+def test_views_are_rebuilt_only_when_their_sql_or_the_schema_changed(con, monkeypatch) -> None:
+    assert db.refresh_views(con) is False  # built by the fixture from the same files
+    con.execute("drop view reporting.observations")
+    con.execute("delete from meta.view_definitions")  # as in a warehouse built before migration 004
+    assert db.refresh_views(con) is True
+    assert con.execute("select count(*) from reporting.observations").fetchone() == (0,)
+    shipped = db._sql_files("views")
+    monkeypatch.setattr(db, "_sql_files", lambda folder: [*shipped, ("999_extra.sql", "create or replace view"
+                                                                     " reporting.extra as select 1 as one")])
+    assert db.refresh_views(con) is True
+    assert con.execute("select one from reporting.extra").fetchone() == (1,)
+    con.execute("insert into meta.schema_migrations values (999, '999_later.sql', current_timestamp)")
+    assert db.refresh_views(con) is True
+    assert db.refresh_views(con) is False

@@ -42,16 +42,17 @@ def record_source_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, s
     """Remember received files (sha256, name, path, size, archive path) once each, in one statement."""
     if not files:
         return
-    import pandas as pd
-
-    frame = pd.DataFrame(files, columns=["sha256", "name", "path", "size", "archive_path"])
-    frame = frame.drop_duplicates("sha256")
-    with db.registered(con, received_frame=frame):
-        con.execute(
-            "insert into meta.source_files select r.sha256, r.name, r.path, r.size, current_timestamp,"
-            " r.archive_path from received_frame as r"
-            " where r.sha256 not in (select sha256 from meta.source_files)"
-        )
+    first: dict[str, tuple[str, str, str, int, str]] = {}
+    for file in files:
+        first.setdefault(file[0], file)
+    columns = [list(column) for column in zip(*first.values(), strict=True)]
+    con.execute(
+        "insert into meta.source_files select r.sha256, r.name, r.path, r.size, current_timestamp,"
+        " r.archive_path from (select unnest(?) as sha256, unnest(?) as name, unnest(?) as path,"
+        " unnest(?) as size, unnest(?) as archive_path) as r"
+        " where r.sha256 not in (select sha256 from meta.source_files)",
+        columns,
+    )
 
 
 def last_loads(con: duckdb.DuckDBPyConnection, shas: list[str]) -> dict[str, LoadRecord]:

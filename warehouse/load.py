@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
 from schemas.catalogs import load_catalog
-from schemas.datasets import DATASETS
 from warehouse import db, ledger
+
+if TYPE_CHECKING:  # pandas and the datasets (which import it) only when a file is loaded
+    import pandas as pd
 
 # table -> (catalogue or catalogues in schemas/catalogs/, columns); refreshed on every run.
 DIMENSIONS: dict[str, tuple[str | tuple[str, ...], list[str]]] = {
@@ -65,9 +66,10 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
     """Insert rows of text in one statement (DuckDB casts them to the columns' types), not one per row."""
     if not rows:
         return
-    frame = pd.DataFrame(rows, columns=columns, dtype=object)
-    with db.registered(con, dimension_rows=frame):
-        con.execute(f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from dimension_rows")
+    values = [[None if v is None else str(v) for v in column] for column in zip(*rows, strict=True)]
+    unnested = ", ".join(f"unnest(?::varchar[]) as {c}" for c in columns)  # column names from DIMENSIONS
+    con.execute(f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from (select {unnested})",
+                values)
 
 
 _COLUMNS_SEEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -98,6 +100,10 @@ def replace_partitions(
 
     The caller holds the transaction: a load is all-or-nothing together with its ledger row.
     """
+    import pyarrow as pa
+
+    from schemas.datasets import DATASETS
+
     dataset = DATASETS[dataset_name]
     schema, table = dataset.table.split(".")
     stored = _stored_columns(con, schema, table)
@@ -171,6 +177,8 @@ def reject_load(
 
 def year_coverage(con: duckdb.DuckDBPyConnection, reference_year: int) -> dict[str, tuple[int, int]]:
     """Per dataset: current rows for the reference year, and current rows for any year."""
+    from schemas.datasets import DATASETS
+
     coverage = {}
     for name, dataset in DATASETS.items():
         row = con.execute(

@@ -108,25 +108,24 @@ def replace_partitions(
     schema, table = dataset.table.split(".")
     stored = _stored_columns(con, schema, table)
     columns = [c for c in dataset.columns if c in stored]
-    facts = frame[columns].copy()
-    facts["_load_id"] = load_id
-    facts["_source_file_sha256"] = sha256
     keys = list(getattr(dataset, "partition_keys", ("province_code", "reference_year")))
-    partitions = facts[keys].drop_duplicates()
+    partitions = frame[keys].drop_duplicates()
     matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
-    # as an Arrow table DuckDB scans the rows in parallel; a million-row pandas frame it reads row group by row group
-    facts_table = pa.Table.from_pandas(facts, preserve_index=False)
-    with db.registered(con, partitions_frame=partitions, facts_frame=facts_table):
+    # As an Arrow table DuckDB scans the rows in parallel (a pandas frame it reads in chunks), and the
+    # load's own columns are added in SQL: a million-row frame is not copied once more.
+    facts = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    with db.registered(con, partitions_frame=partitions, facts_frame=facts):
         con.execute(
             f"update {dataset.table} as f set _superseded_at = current_timestamp, _superseded_by = ?"
             f" from partitions_frame as p where {matching} and f._superseded_at is null",
             [load_id],
         )
         con.execute(
-            f"insert into {dataset.table} by name"
-            " select *, current_timestamp as _loaded_at from facts_frame"
+            f"insert into {dataset.table} by name select *, ?::bigint as _load_id,"
+            " ?::varchar as _source_file_sha256, current_timestamp as _loaded_at from facts_frame",
+            [load_id, sha256],
         )
-    return len(facts)
+    return facts.num_rows
 
 
 def commit_load(

@@ -268,16 +268,20 @@ def _read_calamine(path: Path, name: str, tall: dict[str, list[tuple[int, int, i
         ) from exc
 
 
-def _read_sheet(book: calamine.CalamineWorkbook, meta: calamine.SheetMetadata) -> Sheet:
-    sheet = book.get_sheet_by_name(meta.name)
-    hidden = meta.visible != calamine.SheetVisibleEnum.Visible
-    height, width = sheet.total_height, sheet.total_width
+def _refuse_oversized(height: int, width: int, sheet: str) -> None:
+    """A sheet of more than MAX_CELLS cells is refused before its cells are turned into values."""
     if height * width > MAX_CELLS:
         raise DataError(
             f"sheet claims {height:,} rows × {width:,} columns, more than niengiam reads",
-            sheet=meta.name,
+            sheet=sheet,
             hint="Delete the empty rows and columns at the end of the sheet and save it again.",
         )
+
+
+def _read_sheet(book: calamine.CalamineWorkbook, meta: calamine.SheetMetadata) -> Sheet:
+    sheet = book.get_sheet_by_name(meta.name)
+    hidden = meta.visible != calamine.SheetVisibleEnum.Visible
+    _refuse_oversized(sheet.total_height, sheet.total_width, meta.name)
     rows = [_trim(list(row)) for row in sheet.iter_rows()]
     top, left = sheet.start if sheet.start else (0, 0)
     if left:
@@ -300,6 +304,7 @@ def _read_tall_sheet(path: Path, meta: calamine.SheetMetadata, merges: list[tupl
     import fastexcel
 
     loaded = fastexcel.read_excel(str(path)).load_sheet(meta.name, header_row=None, skip_rows=0, dtypes="string")
+    _refuse_oversized(loaded.total_height, loaded.width, meta.name)
     at = {info.index: info.absolute_index for info in loaded.available_columns()}
     batch = loaded.to_arrow()
     del loaded

@@ -195,3 +195,17 @@ def test_real_workbooks_parse_the_same_through_the_arrow_path(name: str, monkeyp
 
 def test_the_real_threshold_keeps_ordinary_files_as_cells() -> None:
     assert grid.TALL_ROWS >= 10_000 and grid.TOP_ROWS > 52 + 12, os.environ.get("PYTEST_CURRENT_TEST")
+
+
+def test_a_tall_sheet_beyond_the_cell_limit_is_refused_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Arrow path keeps the cell reader's guard: a sheet of more than MAX_CELLS cells is refused, named."""
+    path = _write_xlsx(tmp_path / "big.xlsx", _table(300))
+    monkeypatch.setattr(grid, "MAX_CELLS", 1_000)
+    with pytest.raises(grid.DataError) as as_cells:
+        read_workbook(path, path.name)
+    monkeypatch.setattr(grid, "TALL_ROWS", 50)
+    monkeypatch.setattr(grid, "TOP_ROWS", 60)
+    with pytest.raises(grid.DataError) as as_columns:
+        read_workbook(path, path.name)
+    for refused in (as_cells.value, as_columns.value):
+        assert "more than niengiam reads" in str(refused) and refused.sheet == "Xuất khẩu"

@@ -479,10 +479,6 @@ def flow_failure(label: str, exc: NiengiamError) -> State:
     return Failed(data=[outcome], message=f"{label}: {exc}")
 
 
-def _task_runner(settings: Settings) -> Any:
-    return runners.task_runner(settings)
-
-
 @flow(name="niengiam-ingest", flow_run_name="ingest-{label}", validate_parameters=False,
       task_runner=ThreadPoolTaskRunner(max_workers=2))
 def ingest(
@@ -527,7 +523,7 @@ def rerun(
 
 def with_workers(flow_object: Any, settings: Settings) -> Any:
     """The flow with its reading and parsing on settings.workers threads, or on Dask when configured."""
-    return flow_object.with_options(task_runner=_task_runner(settings))
+    return flow_object.with_options(task_runner=runners.task_runner(settings))
 
 
 def finish_state(outcomes: list[FileOutcome], note: str = "") -> State:

@@ -330,7 +330,6 @@ _MERGE = re.compile(rb'<mergeCell ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 class ScannedSheet:
     """What one pass over an xlsx sheet's XML tells before any reader loads it."""
 
-    rows: int = 0                     # the height its <dimension> declares (0 when it declares none)
     has_gaps: bool = False            # holds a formula or an error cell (see formula_gaps)
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
 
@@ -352,7 +351,7 @@ def declared_heights(path: Path) -> dict[str, int]:
 
 
 def scan_sheets(path: Path) -> dict[str, ScannedSheet]:
-    """Each xlsx sheet's declared height, merged ranges and whether it may hold formula gaps.
+    """Each xlsx sheet's merged ranges and whether it may hold formula gaps.
 
     Streamed in pieces: a tall sheet's XML is hundreds of MB, and most sheets need no second look.
     """
@@ -369,8 +368,6 @@ def scan_sheets(path: Path) -> dict[str, ScannedSheet]:
                     carry = b""
                     while piece := stream.read(1 << 24):
                         chunk = carry + piece
-                        if not carry and (found := _DIMENSION.search(chunk, 0, 4096)) and found.group(1):
-                            facts.rows = int(found.group(1))
                         facts.has_gaps = facts.has_gaps or b"<f" in chunk or b't="e"' in chunk
                         if b"<mergeCell " in chunk:
                             merges.update(_MERGE.findall(chunk))

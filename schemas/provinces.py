@@ -125,7 +125,7 @@ def carry_over_merger(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     moved = moving.assign(province_code=moving["province_code"].map({c: s.code for c, s in successors().items()}))
     grouped = moved.groupby([*keys, "reference_year"], dropna=False, as_index=False)
     summed = grouped.agg(value=("value", "sum"), reported=("value", "size"))
-    complete = summed["reported"] == summed["province_code"].map(lambda c: len(_formed_from().get(c, ())))
+    complete = summed["reported"] == summed["province_code"].map(lambda c: len(predecessors(c)))
     extra = [c for c in frame.columns if c not in summed.columns]
     summed = summed[complete].drop(columns="reported").assign(**{c: None for c in extra})
     return pd.concat([frame[~frame.index.isin(moving.index)], summed[frame.columns]], ignore_index=True)

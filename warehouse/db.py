@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
@@ -60,6 +60,15 @@ def open_database(
                 raise _lock_error(path, exc, waited) from exc
             time.sleep(min(delay, max(timeout_s - waited, 0.01)))
             delay = min(delay * 2, 2.0)
+
+
+def unnested(rows: Iterable[Sequence[Any]], names: Sequence[str], cast: str = "") -> tuple[str, list[list[Any]]]:
+    """A `select` of Python rows as a relation, and its parameters: one list per column, unnested together.
+
+    One statement for any number of rows, without pandas; `names` come from code, never from data.
+    """
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    return "select " + ", ".join(f"unnest(?{cast}) as {n}" for n in names), columns
 
 
 @contextmanager

@@ -45,12 +45,10 @@ def record_source_files(con: duckdb.DuckDBPyConnection, files: list[tuple[str, s
     first: dict[str, tuple[str, str, str, int, str]] = {}
     for file in files:
         first.setdefault(file[0], file)
-    columns = [list(column) for column in zip(*first.values(), strict=True)]
+    received, columns = db.unnested(first.values(), ["sha256", "name", "path", "size", "archive_path"])
     con.execute(
         "insert into meta.source_files select r.sha256, r.name, r.path, r.size, current_timestamp,"
-        " r.archive_path from (select unnest(?) as sha256, unnest(?) as name, unnest(?) as path,"
-        " unnest(?) as size, unnest(?) as archive_path) as r"
-        " where r.sha256 not in (select sha256 from meta.source_files)",
+        f" r.archive_path from ({received}) as r where r.sha256 not in (select sha256 from meta.source_files)",
         columns,
     )
 

@@ -66,10 +66,9 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
     """Insert rows of text in one statement (DuckDB casts them to the columns' types), not one per row."""
     if not rows:
         return
-    values = [[None if v is None else str(v) for v in column] for column in zip(*rows, strict=True)]
-    unnested = ", ".join(f"unnest(?::varchar[]) as {c}" for c in columns)  # column names from DIMENSIONS
-    con.execute(f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from (select {unnested})",
-                values)
+    text = [[None if v is None else str(v) for v in row] for row in rows]
+    select, values = db.unnested(text, columns, "::varchar[]")  # column names from DIMENSIONS
+    con.execute(f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from ({select})", values)
 
 
 _COLUMNS_SEEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -23,13 +23,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import runners
+from flows.parsing import Pending, parse_batch
 from flows.settings import Settings
-from schemas.errors import DataError, NiengiamError, TransientError
+from schemas.errors import NiengiamError, TransientError
 from schemas.problems import Problem, problem
 from warehouse import archive, db, ledger, load, quarantine
 
 if TYPE_CHECKING:  # the parsing modules (pandas, pandera) are imported where a file is parsed
-    from schemas.grid import Workbook
     from schemas.pipeline import ValidatedFile
 
 RETRY_DELAYS = [1, 3, 10]
@@ -49,18 +49,6 @@ class FileOutcome:
     years: str | None = None
     message: str = ""
     problems: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Pending:
-    """A file on its way to the writer: archived, then read and validated (or not, and why)."""
-
-    archived: archive.ArchivedFile
-    retry_of: int | None = None
-    validated: ValidatedFile | None = None
-    error: NiengiamError | None = None  # a data problem: the load is rejected
-    failure: str | None = None  # anything else: the load is failed
-    outside: str | None = None  # figures outside the requested years: reported, not loaded
 
 
 def _transient_only(task: Any, task_run: Any, state: State) -> bool:
@@ -154,11 +142,11 @@ def plan_loads(
 def parse_files(
     pending: list[Pending], settings: Settings, province: str | None, years: tuple[int, int] | None
 ) -> list[Pending]:
-    """Read, parse and validate a batch of archived files; pure work, run several batches at a time."""
-    from schemas.specs import load_specs
+    """Read, parse and validate a batch of archived files; pure work, run several batches at a time.
 
-    specs = load_specs(tuple(p for p in [settings.home / "layouts"] if p.is_dir()))
-    return [_parse_one(item, specs, settings, province, years) for item in pending]
+    On the parse processes when the run has them (runners.parse_processes), else in this task's thread.
+    """
+    return runners.run_parsing(parse_batch, pending, settings, province, years)
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only, cache_policy=NO_CACHE)
@@ -223,54 +211,6 @@ def _explicit_reruns(
 
 
 # --- the steps of one file -------------------------------------------------------------------------
-
-
-def _read(archived: archive.ArchivedFile, settings: Settings) -> Workbook:
-    limit = settings.max_file_mb * 1e6
-    if archived.size_bytes > limit:
-        raise DataError(
-            f"the file is {archived.size_bytes / 1e6:.1f} MB, over the limit of {settings.max_file_mb:.0f} MB;"
-            " it was archived but not read",
-            file=archived.display_name,
-            hint="Split it, or raise NIENGIAM_MAX_FILE_MB if the size is expected.",
-        )
-    from schemas.pipeline import read_file
-
-    return read_file(archived.archive_path, archived.display_name)
-
-
-def _parse_one(
-    item: Pending, specs: Any, settings: Settings, province: str | None, years: tuple[int, int] | None
-) -> Pending:
-    from schemas.parse import ParseContext
-    from schemas.pipeline import parse_file, validate_file
-
-    try:
-        book = _read(item.archived, settings)
-        parsed = parse_file(book, specs, ParseContext(book.file_name, default_province=province))
-        del book  # a large sheet's cells are most of the memory; free them before validating
-        outside = _outside(parsed.frames, years)
-        if outside:
-            return replace(item, outside=outside)
-        return replace(item, validated=validate_file(parsed))
-    except DataError as exc:
-        return replace(item, error=exc)
-    except Exception as exc:  # a bug or an unreadable archive copy: the load fails, the others go on
-        return replace(item, failure=f"{type(exc).__name__}: {exc}")
-
-
-def _outside(frames: dict[str, Any], years: tuple[int, int] | None) -> str | None:
-    """Why a file falls outside the requested years, or None when all its figures are inside."""
-    if years is None:
-        return None
-    found = sorted({int(y) for f in frames.values() for y in f["reference_year"].dropna().unique()})
-    stray = [y for y in found if not years[0] <= y <= years[1]]
-    if not stray:
-        return None
-    return (
-        f"holds figures for {', '.join(map(str, stray))}, outside {years[0]}–{years[1]}; not loaded"
-        " (widen the range, or load it with 'niengiam ingest')"
-    )
 
 
 def _write_one(
@@ -434,12 +374,13 @@ def load_batches(
         return outcomes + progress(_failed_batch(received, exc))
     outcomes += progress(skipped)
     size = max(len(inputs) for inputs, _ in batches)
-    parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
-    for chunk, future in parsing:
-        try:
-            outcomes += progress(write_files(quote(future.result()), settings))
-        except Exception as exc:
-            outcomes += progress(_failed_batch(chunk, exc))
+    with runners.parse_processes(settings, len(pending)):
+        parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
+        for chunk, future in parsing:
+            try:
+                outcomes += progress(write_files(quote(future.result()), settings))
+            except Exception as exc:
+                outcomes += progress(_failed_batch(chunk, exc))
     return outcomes
 
 

@@ -25,6 +25,7 @@ class Settings:
     batch_size: int = 0  # files per read task and per write; 0: about 40 batches a run, at least 10 files each
     dask_address: str | None = None  # a Dask scheduler to read and parse on (tcp://host:8786)
     dask_workers: int = 0  # > 0: a local Dask cluster of that many worker processes
+    processes_from: int = 100  # a run of at least this many files parses on `workers` processes; 0: never
     pause_before_commit_s: float = 0.0  # test hook: makes "killed mid-load" deterministic
 
     @property
@@ -74,6 +75,7 @@ def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None
         batch_size=int(env.get("NIENGIAM_BATCH_SIZE", "0")),
         dask_address=env.get("NIENGIAM_DASK_ADDRESS") or None,
         dask_workers=_count(env, "NIENGIAM_DASK_WORKERS", 0),
+        processes_from=_count(env, "NIENGIAM_PARSE_PROCESSES_FROM", 100),
         pause_before_commit_s=float(env.get("NIENGIAM_TEST_PAUSE_BEFORE_COMMIT", "0")),
         yoy_bound_pct=float(env.get("NIENGIAM_YOY_BOUND", "50")),
     )

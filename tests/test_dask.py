@@ -68,12 +68,15 @@ def _ingest(folder: Path, home: Path, **options: object) -> list:
 
 @pytest.fixture(scope="module")
 def two_runs(prefect_harness, sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The same 21 files (6 batches of 4) ingested with the thread pool into A and on 2 Dask workers into B."""
+    """The same 21 files (6 batches of 4) ingested with the thread pool into A, on 2 Dask workers into B,
+    and with the thread pool handing each batch to 2 parse processes into C."""
     root = tmp_path_factory.mktemp("dask")
     folder = _backfill_folder(sample_dir, root / "files")
     threads = _ingest(folder, root / "A")
     dask = _ingest(folder, root / "B", dask_workers=2)
-    return {"threads": threads, "dask": dask, "A": root / "A" / "warehouse.duckdb", "B": root / "B" / "warehouse.duckdb"}
+    processes = _ingest(folder, root / "C", processes_from=1)
+    return {"threads": threads, "dask": dask, "processes": processes,
+            **{home: root / home / "warehouse.duckdb" for home in "ABC"}}
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -111,16 +114,17 @@ def _query(database: Path, sql: str) -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_a_dask_cluster_of_two_workers_builds_the_same_warehouse(two_runs) -> None:
+@pytest.mark.parametrize(("other", "home"), [("dask", "B"), ("processes", "C")])
+def test_a_dask_cluster_or_parse_processes_build_the_same_warehouse(two_runs, other: str, home: str) -> None:
     statuses = sorted((o.file, o.status) for o in two_runs["threads"])
-    assert statuses == sorted((o.file, o.status) for o in two_runs["dask"])
+    assert statuses == sorted((o.file, o.status) for o in two_runs[other])
     assert [s for _, s in statuses].count("loaded") == 19, statuses
     assert {f for f, s in statuses if s == "rejected"} == {WRONG_FIGURES, UNKNOWN_LAYOUT}
 
-    a, b = _contents(two_runs["A"]), _contents(two_runs["B"])
+    a, b = _contents(two_runs["A"]), _contents(two_runs[home])
     assert a.keys() == b.keys()
     for table in a:
-        assert a[table] == b[table], f"{table} differs between the thread pool and the Dask cluster"
+        assert a[table] == b[table], f"{table} differs between the thread pool and the {other} run"
 
     facts = [t for t in a if t.startswith("core.fct_")]
     assert sum(len(a[t]) for t in facts) > 200  # the comparison is over real rows, not empty tables
@@ -131,7 +135,7 @@ def test_a_dask_cluster_of_two_workers_builds_the_same_warehouse(two_runs) -> No
 
 @pytest.mark.slow
 def test_the_writer_stays_in_the_flows_process(two_runs) -> None:
-    for home in ("A", "B"):
+    for home in ("A", "B", "C"):
         writers = _query(two_runs[home], "select distinct pid from meta.loads")
         assert writers == [(os.getpid(),)]
 
@@ -146,6 +150,35 @@ def test_a_layout_error_from_a_dask_worker_keeps_its_sheet_and_cell(two_runs) ->
     assert sheet and cell, "the worker's error lost its location"
     assert error.startswith(f"{UNKNOWN_LAYOUT}, sheet '{sheet}', cell {cell}: the layout is not recognised")
     assert _query(two_runs["A"], sql) == [(sheet, cell, error)]
+    assert _query(two_runs["C"], sql) == [(sheet, cell, error)]
+
+
+def _pid_or_die(parent: int) -> int:
+    """This process's pid; a parse process (any other than `parent`) dies instead, breaking its pool."""
+    if os.getpid() != parent:
+        os._exit(3)
+    return os.getpid()
+
+
+def test_parse_processes_start_only_for_a_large_run_and_parse_elsewhere(settings) -> None:
+    settings = dataclasses.replace(settings, processes_from=50, workers=2)
+    with runners.parse_processes(settings, 49) as started:
+        assert not started and runners.run_parsing(os.getpid) == os.getpid()
+    with runners.parse_processes(settings, 50) as started:
+        assert started
+        pids = {runners.run_parsing(os.getpid) for _ in range(4)}
+        assert os.getpid() not in pids and 1 <= len(pids) <= 2
+    assert runners.run_parsing(os.getpid) == os.getpid()  # closed with the block
+    for off in (dataclasses.replace(settings, processes_from=0), dataclasses.replace(settings, dask_workers=2)):
+        with runners.parse_processes(off, 10_000) as started:
+            assert not started
+
+
+def test_a_parse_process_that_dies_leaves_the_batch_to_the_flows_process(settings, capfd) -> None:
+    with runners.parse_processes(dataclasses.replace(settings, processes_from=1), 1):
+        assert runners.run_parsing(_pid_or_die, os.getpid()) == os.getpid()
+        assert runners.run_parsing(_pid_or_die, os.getpid()) == os.getpid()  # the broken pool is not retried
+    assert "a parse process stopped" in capfd.readouterr().err
 
 
 def _parse_on(runner, pending: list[Pending], settings) -> tuple[Pending, int]:

@@ -1,0 +1,88 @@
+"""Reading, parsing and validating a batch of archived files: what parse_files runs, in a thread or a process.
+
+Imports no Prefect and no DuckDB, so a worker process of the parse pool starts with pandas and pandera
+only; the parsing modules themselves are imported at the first file (a re-run over known files needs none).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from flows.settings import Settings
+from schemas.errors import DataError, NiengiamError
+from warehouse import archive
+
+if TYPE_CHECKING:
+    from schemas.grid import Workbook
+    from schemas.pipeline import ValidatedFile
+
+
+@dataclass
+class Pending:
+    """A file on its way to the writer: archived, then read and validated (or not, and why)."""
+
+    archived: archive.ArchivedFile
+    retry_of: int | None = None
+    validated: ValidatedFile | None = None
+    error: NiengiamError | None = None  # a data problem: the load is rejected
+    failure: str | None = None  # anything else: the load is failed
+    outside: str | None = None  # figures outside the requested years: reported, not loaded
+
+
+def parse_batch(
+    pending: list[Pending], settings: Settings, province: str | None, years: tuple[int, int] | None
+) -> list[Pending]:
+    """Each file of the batch read, parsed and validated, or the reason it was not."""
+    from schemas.specs import load_specs
+
+    specs = load_specs(tuple(p for p in [settings.home / "layouts"] if p.is_dir()))
+    return [_parse_one(item, specs, settings, province, years) for item in pending]
+
+
+def _read(archived: archive.ArchivedFile, settings: Settings) -> Workbook:
+    limit = settings.max_file_mb * 1e6
+    if archived.size_bytes > limit:
+        raise DataError(
+            f"the file is {archived.size_bytes / 1e6:.1f} MB, over the limit of {settings.max_file_mb:.0f} MB;"
+            " it was archived but not read",
+            file=archived.display_name,
+            hint="Split it, or raise NIENGIAM_MAX_FILE_MB if the size is expected.",
+        )
+    from schemas.pipeline import read_file
+
+    return read_file(archived.archive_path, archived.display_name)
+
+
+def _parse_one(
+    item: Pending, specs: Any, settings: Settings, province: str | None, years: tuple[int, int] | None
+) -> Pending:
+    from schemas.parse import ParseContext
+    from schemas.pipeline import parse_file, validate_file
+
+    try:
+        book = _read(item.archived, settings)
+        parsed = parse_file(book, specs, ParseContext(book.file_name, default_province=province))
+        del book  # a large sheet's cells are most of the memory; free them before validating
+        outside = _outside(parsed.frames, years)
+        if outside:
+            return replace(item, outside=outside)
+        return replace(item, validated=validate_file(parsed))
+    except DataError as exc:
+        return replace(item, error=exc)
+    except Exception as exc:  # a bug or an unreadable archive copy: the load fails, the others go on
+        return replace(item, failure=f"{type(exc).__name__}: {exc}")
+
+
+def _outside(frames: dict[str, Any], years: tuple[int, int] | None) -> str | None:
+    """Why a file falls outside the requested years, or None when all its figures are inside."""
+    if years is None:
+        return None
+    found = sorted({int(y) for f in frames.values() for y in f["reference_year"].dropna().unique()})
+    stray = [y for y in found if not years[0] <= y <= years[1]]
+    if not stray:
+        return None
+    return (
+        f"holds figures for {', '.join(map(str, stray))}, outside {years[0]}–{years[1]}; not loaded"
+        " (widen the range, or load it with 'niengiam ingest')"
+    )

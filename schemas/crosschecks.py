@@ -68,6 +68,14 @@ def _key_text(column: pd.Series) -> pd.Series:
     return column.astype("string").fillna("")
 
 
+def _key_list(column: pd.Series) -> list[str]:
+    """`_key_text` as a list, value by value: cheaper than two pandas operations on a few hundred rows."""
+    values = column.tolist()
+    if pd.api.types.is_numeric_dtype(column):
+        return ["" if v is None or v is pd.NA or v != v else str(int(round(v))) for v in values]
+    return ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values]
+
+
 def figures(dataset: Dataset, frame: pd.DataFrame | None) -> pd.DataFrame:
     """The frame reduced to keys (as text), year, value, status and source cell; unusable rows dropped."""
     keys = [c for c in dataset.grain if c != YEAR]
@@ -118,14 +126,20 @@ class _Figure(NamedTuple):
 
 def _figure_list(dataset: Dataset, frame: pd.DataFrame | None, keys: list[str]) -> list[_Figure]:
     """`figures` as a list of records: the checks below work on a few hundred rows per file, where a
-    dict costs microseconds and each pandas operation a millisecond."""
-    table = figures(dataset, frame)
-    if table.empty:
+    dict costs microseconds and each pandas operation a millisecond. Built column by column, without
+    the intermediate frame `figures` makes (a dozen operations instead of forty)."""
+    if frame is None or frame.empty or dataset.value_column not in frame.columns:
         return []
-    columns = [list(zip(*(table[k].tolist() for k in keys), strict=True)), table[YEAR].tolist(),
-               table["value"].tolist()]
-    columns += [table[c].tolist() for c in ("status", "_source_sheet", "_source_cell")]
-    return [_Figure(*row) for row in zip(*columns, strict=True)]
+    years = pd.to_numeric(frame[YEAR], errors="coerce").tolist()
+    values = pd.to_numeric(frame[dataset.value_column], errors="coerce").tolist()
+    key_rows = zip(*(_key_list(frame[k]) for k in keys), strict=True)
+    extra = [frame[c].tolist() if c in frame.columns else [None] * len(frame)
+             for c in ("status", "_source_sheet", "_source_cell")]
+    return [
+        _Figure(key, int(year), value, status, sheet, cell)
+        for key, year, value, status, sheet, cell in zip(key_rows, years, values, *extra, strict=True)
+        if not (pd.isna(year) or pd.isna(value))
+    ]
 
 
 def _previous_year(new: list[_Figure], old: list[_Figure], keys: list[str]) -> dict[tuple, list[tuple[float, str]]]:

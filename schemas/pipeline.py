@@ -44,7 +44,16 @@ class ValidatedFile:
         return bool(self.errors)
 
     def summary(self) -> dict:
-        """Ledger fields: datasets, provinces and years covered, and the specs used."""
+        """Ledger fields: datasets, provinces and years covered, and the specs used.
+
+        Computed once per instance (the writer asks three times); the frames are not changed after
+        validation, only replaced in a copy (crosschecks.check_against_history).
+        """
+        if "_summary" not in self.__dict__:
+            self.__dict__["_summary"] = self._summary()
+        return dict(self.__dict__["_summary"])
+
+    def _summary(self) -> dict:
         datasets = sorted(self.frames)
         years = sorted({int(y) for f in self.frames.values() for y in f["reference_year"].dropna().unique()})
         provinces = sorted({str(p) for f in self.frames.values() for p in f["province_code"].dropna().unique()})

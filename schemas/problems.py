@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 # rule -> (English, Vietnamese) message templates; fields come from the problem's context.
@@ -73,8 +73,8 @@ class Problem:
     severity: str = "error"
 
     def as_row(self) -> dict[str, Any]:
-        """A plain dict, for frames and the quarantine table."""
-        return asdict(self)
+        """A plain dict, for frames and the quarantine table (its fields are plain values: no deep copy)."""
+        return dict(vars(self))
 
     def where(self) -> str:
         """'sheet 'S' cell B7' or as much as is known."""

@@ -71,6 +71,17 @@ def unnested(rows: Iterable[Sequence[Any]], names: Sequence[str], cast: str = ""
     return "select " + ", ".join(f"unnest(?{cast}) as {n}" for n in names), columns
 
 
+def distinct_rows(frame: Any, keys: Sequence[str]) -> list[tuple]:
+    """The distinct combinations of a pandas frame's `keys` columns, as Python tuples, in order of appearance.
+
+    Plain Python for a file of a few hundred rows (where each pandas operation costs a millisecond);
+    pandas first removes the duplicates of a large table.
+    """
+    if len(frame) > 20_000:
+        frame = frame[list(keys)].drop_duplicates()
+    return list(dict.fromkeys(zip(*(frame[k].tolist() for k in keys), strict=True)))
+
+
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[duckdb.DuckDBPyConnection]:
     """DataFrames visible to SQL under the given names while the block runs, then unregistered.

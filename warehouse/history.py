@@ -10,36 +10,35 @@ from schemas.provinces import last_year_before_merger, predecessors
 from warehouse import db
 
 
-def _partitions(frame: pd.DataFrame) -> pd.DataFrame:
+def _partitions(frame: pd.DataFrame) -> list[tuple[str, int]]:
     """(province, year) of every figure in the frame, and of the year before (for growth); for a province
     formed on 2025-07-01, its predecessors in 2024."""
-    pairs = pd.DataFrame(
-        {
-            "province_code": frame["province_code"].astype("string"),
-            "reference_year": pd.to_numeric(frame["reference_year"], errors="coerce"),
-        }
-    ).dropna().drop_duplicates()  # a file covers a few (province, year) pairs, however many rows it has
     wanted: dict[tuple[str, int], None] = {}
-    for code, year in zip(pairs["province_code"].tolist(), pairs["reference_year"].round().astype("int64").tolist(),
-                          strict=True):
-        wanted[(code, year)] = None
+    for code, year in db.distinct_rows(frame, ["province_code", "reference_year"]):
+        if code is None or pd.isna(code) or year is None or pd.isna(year):
+            continue
+        try:
+            wanted[(str(code), round(float(year)))] = None
+        except ValueError:  # a year that is not a number has no history
+            continue
     for code, year in list(wanted):
         wanted[(code, year - 1)] = None
         if year - 1 == last_year_before_merger():
             wanted.update(dict.fromkeys((pred, year - 1) for pred in predecessors(code)))
-    return pd.DataFrame(list(wanted), columns=["province_code", "reference_year"])
+    return list(wanted)
 
 
 def previous_values(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Current figures of the file's partitions and of the year before them: grain, value and status."""
     dataset = DATASETS[dataset_name]
     columns = ", ".join(f"f.{c}" for c in [*dataset.grain, dataset.value_column, "status"])
-    partitions = _partitions(frame) if {"province_code", "reference_year"} <= set(frame.columns) else None
-    if partitions is None or partitions.empty:
+    partitions = _partitions(frame) if {"province_code", "reference_year"} <= set(frame.columns) else []
+    if not partitions:
         return pd.DataFrame(columns=[*dataset.grain, dataset.value_column, "status"])
-    with db.registered(con, wanted_partitions=partitions):
-        return con.execute(
-            f"select {columns} from {dataset.table} as f join wanted_partitions as p"
-            " on f.province_code = p.province_code and f.reference_year = p.reference_year"
-            " where f._superseded_at is null"
-        ).df()
+    wanted, values = db.unnested(partitions, ["province_code", "reference_year"])
+    return con.execute(
+        f"select {columns} from {dataset.table} as f join ({wanted}) as p"
+        " on f.province_code = p.province_code and f.reference_year = p.reference_year"
+        " where f._superseded_at is null",
+        values,
+    ).df()

@@ -101,12 +101,12 @@ def start_load(
             "select count(*) from meta.loads where load_id = ? or retry_of = ?", [retry_of, retry_of]
         ).fetchone()
         attempt = int(row[0]) + 1 if row else 1
-    load_id = con.execute("select nextval('meta.load_id_seq')").fetchone()[0]
-    con.execute(
+    [(load_id,)] = con.execute(
         "insert into meta.loads (load_id, source_sha256, file_name, status, flow_run_id, retry_of,"
-        " attempt, pid, hostname, started_at) values (?, ?, ?, 'running', ?, ?, ?, ?, ?, current_timestamp)",
-        [load_id, sha256, file_name, flow_run_id, retry_of, attempt, os.getpid(), socket.gethostname()],
-    )
+        " attempt, pid, hostname, started_at) values (nextval('meta.load_id_seq'), ?, ?, 'running', ?, ?, ?,"
+        " ?, ?, current_timestamp) returning load_id",
+        [sha256, file_name, flow_run_id, retry_of, attempt, os.getpid(), socket.gethostname()],
+    ).fetchall()
     return int(load_id)
 
 
@@ -167,16 +167,15 @@ def record_problems(con: duckdb.DuckDBPyConnection, load_id: int, problems: list
     """Write a load's problems (errors and warnings) into meta.quarantine in one insert."""
     if not problems:
         return
-    import pandas as pd
-
-    frame = pd.DataFrame(problems)
-    frame.insert(0, "load_id", load_id)
-    with db.registered(con, problems_frame=frame):
-        con.execute(
-            "insert into meta.quarantine (load_id, sheet, cell, column_name, value, rule, severity,"
-            " message, message_vi) select load_id, sheet, cell, \"column\", value, rule, severity,"
-            " message, message_vi from problems_frame"
-        )
+    fields = ("sheet", "cell", "column", "value", "rule", "severity", "message", "message_vi")
+    rows = ([None if p.get(f) is None else str(p[f]) for f in fields] for p in problems)
+    select, values = db.unnested(rows, ["sheet", "cell", "column_name", "value", "rule", "severity", "message",
+                                        "message_vi"], "::varchar[]")
+    con.execute(
+        "insert into meta.quarantine (load_id, sheet, cell, column_name, value, rule, severity, message,"
+        f" message_vi) select ?, * from ({select})",
+        [load_id, *values],
+    )
 
 
 # --- decisions: skip, load, or re-run --------------------------------------------------------------

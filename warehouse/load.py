@@ -108,17 +108,17 @@ def replace_partitions(
     stored = _stored_columns(con, schema, table)
     columns = [c for c in dataset.columns if c in stored]
     keys = list(getattr(dataset, "partition_keys", ("province_code", "reference_year")))
-    partitions = frame[keys].drop_duplicates()
+    partitions, values = db.unnested(db.distinct_rows(frame, keys) or [(None,) * len(keys)], keys)
     matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
     # As an Arrow table DuckDB scans the rows in parallel (a pandas frame it reads in chunks), and the
     # load's own columns are added in SQL: a million-row frame is not copied once more.
     facts = pa.Table.from_pandas(frame[columns], preserve_index=False)
-    with db.registered(con, partitions_frame=partitions, facts_frame=facts):
-        con.execute(
-            f"update {dataset.table} as f set _superseded_at = current_timestamp, _superseded_by = ?"
-            f" from partitions_frame as p where {matching} and f._superseded_at is null",
-            [load_id],
-        )
+    con.execute(
+        f"update {dataset.table} as f set _superseded_at = current_timestamp, _superseded_by = ?"
+        f" from ({partitions}) as p where {matching} and f._superseded_at is null",
+        [load_id, *values],
+    )
+    with db.registered(con, facts_frame=facts):
         con.execute(
             f"insert into {dataset.table} by name select *, ?::bigint as _load_id,"
             " ?::varchar as _source_file_sha256, current_timestamp as _loaded_at from facts_frame",

@@ -15,7 +15,7 @@ from warehouse import archive
 
 if TYPE_CHECKING:
     from schemas.grid import Workbook
-    from schemas.pipeline import ValidatedFile
+    from schemas.pipeline import ParsedFile, ValidatedFile
 
 
 @dataclass
@@ -37,7 +37,14 @@ def parse_batch(
     from schemas.specs import load_specs
 
     specs = load_specs(tuple(p for p in [settings.home / "layouts"] if p.is_dir()))
-    return [_parse_one(item, specs, settings, province, years) for item in pending]
+    steps = [_parse_one(item, specs, settings, province, years) for item in pending]
+    waiting = [i for i, step in enumerate(steps) if not isinstance(step, Pending)]  # parsed, to validate
+    if waiting:
+        from schemas.pipeline import validate_files
+
+        for i, result in zip(waiting, validate_files([steps[i] for i in waiting]), strict=True):  # type: ignore[misc]
+            steps[i] = _validated(pending[i], result)
+    return steps  # type: ignore[return-value]
 
 
 def _read(archived: archive.ArchivedFile, settings: Settings) -> Workbook:
@@ -56,22 +63,27 @@ def _read(archived: archive.ArchivedFile, settings: Settings) -> Workbook:
 
 def _parse_one(
     item: Pending, specs: Any, settings: Settings, province: str | None, years: tuple[int, int] | None
-) -> Pending:
+) -> Pending | ParsedFile:
+    """The file read and parsed, to validate with the others of its batch; or its outcome already."""
     from schemas.parse import ParseContext
-    from schemas.pipeline import parse_file, validate_file
+    from schemas.pipeline import parse_file
 
     try:
         book = _read(item.archived, settings)
         parsed = parse_file(book, specs, ParseContext(book.file_name, default_province=province))
         del book  # a large sheet's cells are most of the memory; free them before validating
         outside = _outside(parsed.frames, years)
-        if outside:
-            return replace(item, outside=outside)
-        return replace(item, validated=validate_file(parsed))
-    except DataError as exc:
-        return replace(item, error=exc)
-    except Exception as exc:  # a bug or an unreadable archive copy: the load fails, the others go on
-        return replace(item, failure=f"{type(exc).__name__}: {exc}")
+        return replace(item, outside=outside) if outside else parsed
+    except Exception as exc:
+        return _validated(item, exc)
+
+
+def _validated(item: Pending, result: ValidatedFile | Exception) -> Pending:
+    if isinstance(result, DataError):
+        return replace(item, error=result)
+    if isinstance(result, Exception):  # a bug or an unreadable archive copy: the load fails, the others go on
+        return replace(item, failure=f"{type(result).__name__}: {result}")
+    return replace(item, validated=result)
 
 
 def _outside(frames: dict[str, Any], years: tuple[int, int] | None) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from schemas.contracts import validate
+from schemas.contracts import check_contract, check_contract_together, prepare
 from schemas.datasets import DATASETS, to_dataset_frame
 from schemas.errors import DataError
 from schemas.grid import Workbook, read_workbook
@@ -98,12 +98,57 @@ def parse_file(book: Workbook, specs: tuple[LayoutSpec, ...], context: ParseCont
 
 def validate_file(parsed: ParsedFile) -> ValidatedFile:
     """Run each dataset's contract over its rows, lazily, and collect every problem."""
+    [result] = validate_files([parsed])
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+TOGETHER_MAX_ROWS = 20_000  # a frame larger than this is checked alone: batching saves nothing there
+
+
+def validate_files(files: list[ParsedFile]) -> list[ValidatedFile | Exception]:
+    """validate_file for each file, or the exception it raised; each file's result is the same as alone.
+
+    The contract of a dataset runs once for all the files' frames (`check_contract_together`) and file by
+    file only when something fails there, to locate the problems.
+    """
+    prepared: list[dict[str, tuple[pd.DataFrame, list[Problem]]] | Exception] = []
+    for parsed in files:
+        try:
+            prepared.append({name: prepare(name, frame) for name, frame in parsed.frames.items()})
+        except Exception as exc:  # reported for this file only
+            prepared.append(exc)
+    together: list[dict[str, pd.DataFrame]] = [{} for _ in files]  # per file: dataset -> coerced frame
+    for name in sorted({n for p in prepared if isinstance(p, dict) for n in p}):
+        members = {i: p[name][0] for i, p in enumerate(prepared)
+                   if isinstance(p, dict) and name in p and len(p[name][0]) <= TOGETHER_MAX_ROWS}
+        checked = check_contract_together(name, list(members.values())) if len(members) > 1 else None
+        for i, frame in zip(members, checked or [], strict=False):
+            together[i][name] = frame
+    results: list[ValidatedFile | Exception] = []
+    for parsed, ready, checked_here in zip(files, prepared, together, strict=True):
+        try:
+            if isinstance(ready, Exception):
+                raise ready
+            results.append(_validated(parsed, ready, checked_here))
+        except Exception as exc:
+            results.append(exc)
+    return results
+
+
+def _validated(
+    parsed: ParsedFile, prepared: dict[str, tuple[pd.DataFrame, list[Problem]]], checked: dict[str, pd.DataFrame]
+) -> ValidatedFile:
     result = ValidatedFile(parsed.file_name, {}, specs=parsed.specs, rows_in=parsed.rows_in)
     result.errors += [p for p in parsed.problems if p.severity == "error"]
     result.warnings += [p for p in parsed.problems if p.severity != "error"]
-    for name, frame in parsed.frames.items():
-        checked, problems = validate(name, frame)
-        result.frames[name] = checked
+    for name, (frame, problems) in prepared.items():
+        if name in checked:
+            result.frames[name] = checked[name]
+        else:
+            result.frames[name], found = check_contract(name, frame)
+            problems = problems + found
         result.errors += [p for p in problems if p.severity == "error"]
         result.warnings += [p for p in problems if p.severity != "error"]
     if not result.frames and not result.errors:

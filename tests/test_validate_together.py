@@ -1,0 +1,102 @@
+"""Validating the files of a batch together (one pandera call per dataset) gives each file exactly what
+validating it alone gives: the same coerced frame, the same problems, and the same errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from schemas.contracts import check_contract, check_contract_together, prepare
+from schemas.errors import DataError
+from schemas.parse import ParseContext
+from schemas.pipeline import ParsedFile, parse_file, read_file, validate_file, validate_files
+from schemas.specs import load_specs
+from tests.trust_helpers import output_table
+from niengiam import samples
+
+
+def _parsed(folder: Path) -> list[ParsedFile]:
+    specs = load_specs()
+    out = []
+    for path in sorted(folder.iterdir()):
+        book = read_file(path, path.name)
+        out.append(parse_file(book, specs, ParseContext(book.file_name)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def batch(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[ParsedFile]:
+    """The demo's 18 files, one of them twice, a file whose total is not the sum of its parts, a word
+    where a number belongs, and a final figure for a year the demo has as an estimate."""
+    folder = tmp_path_factory.mktemp("together")
+    for path in sample_dir.iterdir():
+        shutil.copy(path, folder / path.name)
+    shutil.copy(sample_dir / "phu-tho_2012_thuong-mai.xlsx", folder / "phu-tho_2012_thuong-mai_ban-sao.xlsx")
+    wrong = output_table(2014)
+    wrong.rows[0][5] = wrong.rows[0][5] + 100
+    samples.write_xlsx(wrong, folder / "phu-tho_2014_gia-tri-sxcn_sai.xlsx")
+    word = output_table(2013)
+    word.rows[1][6] = "chưa có"
+    samples.write_xlsx(word, folder / "phu-tho_2013_gia-tri-sxcn_chu.xlsx")
+    samples.write_xlsx(output_table(2015, status="Chính thức", scale=1.02), folder / "phu-tho_2015_chinh-thuc.xlsx")
+    return _parsed(folder)
+
+
+def _same(together: object, alone: object) -> None:
+    if isinstance(alone, Exception):
+        assert type(together) is type(alone) and str(together) == str(alone)
+        return
+    assert together.errors == alone.errors and together.warnings == alone.warnings
+    assert together.frames.keys() == alone.frames.keys()
+    for name in alone.frames:
+        pd.testing.assert_frame_equal(together.frames[name], alone.frames[name], check_exact=True)
+
+
+def _alone(parsed: ParsedFile) -> object:
+    try:
+        return validate_file(parsed)
+    except Exception as exc:
+        return exc
+
+
+def test_a_batch_validated_together_equals_each_file_alone(batch: list[ParsedFile]) -> None:
+    together = validate_files(batch)
+    assert len(together) == len(batch) == 22
+    for parsed, result in zip(batch, together, strict=True):
+        _same(result, _alone(parsed))
+    rejected = [p.file_name for p, r in zip(batch, together, strict=True) if isinstance(r, Exception) or r.errors]
+    assert {"phu-tho_2014_gia-tri-sxcn_sai.xlsx", "phu-tho_2013_gia-tri-sxcn_chu.xlsx"} <= set(rejected)
+
+
+def test_a_clean_batch_is_checked_in_one_call_per_dataset(batch: list[ParsedFile]) -> None:
+    clean = [p for p in batch if not _alone(p).errors]
+    frames = [prepare("industrial_output", p.frames["industrial_output"])[0]
+              for p in clean if "industrial_output" in p.frames]
+    assert len(frames) > 3
+    checked = check_contract_together("industrial_output", frames)
+    assert checked is not None  # the same figures in two files are not duplicates of each other
+    for frame, got in zip(frames, checked, strict=True):
+        pd.testing.assert_frame_equal(got, check_contract("industrial_output", frame)[0], check_exact=True)
+
+
+def test_a_part_in_another_file_does_not_complete_a_total(batch: list[ParsedFile]) -> None:
+    """Totals are checked within each file: a part missing from one file is not found in another."""
+    [parsed] = [p for p in batch if p.file_name == "phu-tho_2012_thuong-mai.xlsx"]
+    frame = prepare("trade", parsed.frames["trade"])[0]
+    part = frame[(frame["flow_code"] == "export") & (frame["product_group_code"] == "TEXTILES")].index
+    without, only = frame.drop(part), frame.loc[part]
+    assert [p.rule for p in check_contract("trade", without)[1]] == ["total_equals_parts"]
+    assert not check_contract("trade", only)[1]
+    assert check_contract_together("trade", [without, only]) is None
+    assert check_contract_together("trade", [frame, frame]) is not None
+
+
+def test_a_file_that_fails_alone_keeps_its_error_in_a_batch(batch: list[ParsedFile]) -> None:
+    empty = ParsedFile("trong.xlsx", {}, [], [], 0)
+    results = validate_files([batch[0], empty, batch[1]])
+    assert isinstance(results[1], DataError) and "holds no figures" in str(results[1])
+    _same(results[0], _alone(batch[0]))
+    _same(results[2], _alone(batch[1]))

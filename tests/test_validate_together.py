@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from niengiam import samples
 from schemas.contracts import check_contract, check_contract_together, prepare
 from schemas.errors import DataError
 from schemas.parse import ParseContext
 from schemas.pipeline import ParsedFile, parse_file, read_file, validate_file, validate_files
 from schemas.specs import load_specs
 from tests.trust_helpers import output_table
-from niengiam import samples
 
 
 def _parsed(folder: Path) -> list[ParsedFile]:

@@ -536,13 +536,19 @@ class _Resolved:
 
 def _resolve_field(match: HeaderMatch, spec_field: FieldSpec, start: int, fallback: object) -> _Resolved:
     n = match.sheet.height - start
-    text = pd.Series(pd.array(pa.nulls(n, pa.string()), dtype="str"))
-    letters = pd.Series(np.full(n, None, dtype=object), dtype=object)
+    text: pd.Series | None = None
+    letters = np.full(n, None, dtype=object)
     for col in match.field_columns.get(spec_field.name, []):
         column = _text_column(match.sheet, col, start)
-        take = (text.isna() & column.notna()).to_numpy()
-        text = column if take.all() else text.where(~take, column)
-        letters = pd.Series(np.where(take, col_letter(col), letters.to_numpy()), dtype=object)
+        if text is None:  # the first column: its text wherever it has any
+            take = column.notna().to_numpy()
+            text = column
+        else:  # a further column fills what the ones before left empty
+            take = (text.isna() & column.notna()).to_numpy()
+            text = text.where(~take, column) if take.any() else text
+        letters[take] = col_letter(col)
+    if text is None:
+        text = pd.Series(pd.array(pa.nulls(n, pa.string()), dtype="str"))
     if spec_field.name == "reference_year":
         cols = match.field_columns.get("reference_year", [])
         years = _spread(match.sheet, cols[0], start, _year_of, "float64") if cols else np.full(n, np.nan)
@@ -553,14 +559,14 @@ def _resolve_field(match: HeaderMatch, spec_field: FieldSpec, start: int, fallba
         codes = text.copy()
     if fallback is not None:
         codes = codes.where(text.notna(), fallback)
-    return _Resolved(codes, text, letters)
+    return _Resolved(codes, text, pd.Series(letters, dtype=object))
 
 
 def _map_distinct(series: pd.Series, fn: Callable[[object], object]) -> pd.Series:
-    """fn of every non-missing value, computed once per distinct value (missing stays missing)."""
+    """fn of every non-missing value, computed once per distinct value (missing, or None from fn, is NaN)."""
     inverse, uniques = pd.factorize(series)
-    mapped = np.array([fn(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[inverse], index=series.index, dtype=object).fillna(np.nan)
+    mapped = np.array([np.nan if (code := fn(u)) is None else code for u in uniques] + [np.nan], dtype=object)
+    return pd.Series(mapped[inverse], index=series.index, dtype=object)
 
 
 def _parse_measure(sheet: Sheet, col: int, start: int) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -687,10 +693,11 @@ def _field_problems(
     """Unknown labels (text that maps to no code) in rows that carry figures."""
     if not spec_field.lookup and spec_field.name != "reference_year":
         return []
-    text, codes = resolved.text.loc[rows], resolved.codes.loc[rows]
-    unknown = text.notna() & codes.isna()
+    at = rows.to_numpy()
+    unknown = resolved.text.notna().to_numpy()[at] & resolved.codes.isna().to_numpy()[at]
+    text = resolved.text
     out = []
-    for idx in unknown[unknown].index:
+    for idx in at[unknown].tolist():
         what = FIELD_NAMES.get(spec_field.name, spec_field.name)
         out.append(
             problem(

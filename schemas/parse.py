@@ -486,10 +486,10 @@ def _spread(sheet: Sheet, col: int, start: int, fn: Callable[[object], object], 
 def _text_column(sheet: Sheet, col: int, start: int) -> pd.Series:
     """The cleaned text of a column from `start` on (pandas' Arrow-backed str: missing is cheap to find)."""
     codes, cells = _distinct(sheet, col, start)
-    texts = pa.array([clean_text(v) or None for v in cells], type=pa.string())
-    series = pd.Series(pd.array(texts.take(pa.array(codes)), dtype="str"))
-    is_ditto = series.isin(DITTO_MARKS)
-    if is_ditto.any():
+    cleaned = [clean_text(v) or None for v in cells]
+    series = pd.Series(pd.array(pa.array(cleaned, type=pa.string()).take(pa.array(codes)), dtype="str"))
+    if any(t in DITTO_MARKS for t in cleaned):  # looked for among the distinct texts, not on every row
+        is_ditto = series.isin(DITTO_MARKS)
         series = series.where(~is_ditto, series.mask(is_ditto).ffill())
     return series
 

@@ -34,16 +34,20 @@ def parse_batch(
     pending: list[Pending], settings: Settings, province: str | None, years: tuple[int, int] | None
 ) -> list[Pending]:
     """Each file of the batch read, parsed and validated, or the reason it was not."""
+    from schemas.pipeline import TOGETHER_MAX_ROWS, validate_files
     from schemas.specs import load_specs
 
     specs = load_specs(tuple(p for p in [settings.home / "layouts"] if p.is_dir()))
-    steps = [_parse_one(item, specs, settings, province, years) for item in pending]
-    waiting = [i for i, step in enumerate(steps) if not isinstance(step, Pending)]  # parsed, to validate
-    if waiting:
-        from schemas.pipeline import validate_files
-
-        for i, result in zip(waiting, validate_files([steps[i] for i in waiting]), strict=True):  # type: ignore[misc]
-            steps[i] = _validated(pending[i], result)
+    steps: list[Pending | ParsedFile] = []
+    for item in pending:
+        step = _parse_one(item, specs, settings, province, years)
+        if not isinstance(step, Pending) and any(len(f) > TOGETHER_MAX_ROWS for f in step.frames.values()):
+            [result] = validate_files([step])  # a large table alone, at once: one parsed table in memory at a time
+            step = _validated(item, result)
+        steps.append(step)
+    waiting = [i for i, step in enumerate(steps) if not isinstance(step, Pending)]  # parsed, to validate together
+    for i, result in zip(waiting, validate_files([steps[i] for i in waiting]), strict=True):  # type: ignore[misc]
+        steps[i] = _validated(pending[i], result)
     return steps  # type: ignore[return-value]
 
 

@@ -153,9 +153,14 @@ def parse_files(
 def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]:
     """The one writer: each file's load (or rejection) in its own transaction, one connection per batch."""
     run_id = flow_run.get_id()
+    outcomes: list[FileOutcome] = []
     with db.writing(settings.database, settings.lock_timeout_s) as con:
         previous = ledger.last_loads(con, [item.archived.sha256 for item in pending])
-        return [_write_one(con, item, run_id, settings, previous.get(item.archived.sha256)) for item in pending]
+        corrections = quarantine.any_rejected(con)  # no rejected load yet: nothing a load could correct
+        for item in pending:
+            outcomes.append(_write_one(con, item, run_id, settings, previous.get(item.archived.sha256), corrections))
+            corrections = corrections or outcomes[-1].status == "rejected"
+    return outcomes
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
@@ -214,7 +219,8 @@ def _explicit_reruns(
 
 
 def _write_one(
-    con: Any, item: Pending, run_id: str | None, settings: Settings, previous: ledger.LoadRecord | None
+    con: Any, item: Pending, run_id: str | None, settings: Settings, previous: ledger.LoadRecord | None,
+    corrections: bool = True,
 ) -> FileOutcome:
     name, sha = item.archived.display_name, item.archived.sha256
     if item.outside:
@@ -224,15 +230,18 @@ def _write_one(
         return FileOutcome(name, "skipped", message=decision.skip_reason)
     load_id = ledger.start_load(con, sha, name, run_id, decision.retry_of)
     try:
-        checked = _check_against_warehouse(con, item, load_id, settings)
+        checked = _check_against_warehouse(con, item, load_id, settings, corrections)
         return _finish_load(con, checked, load_id, _pause_hook(settings, item))
     except Exception as exc:  # the transaction was rolled back: the load is failed, never half-done
         ledger.finish_load(con, load_id, "failed", error=f"{type(exc).__name__}: {exc}")
         return FileOutcome(name, "failed", load_id, message=str(exc))
 
 
-def _check_against_warehouse(con: Any, item: Pending, load_id: int, settings: Settings) -> Pending:
-    """Compare with the previous year and the vintage being replaced (findings by status); link a correction.
+def _check_against_warehouse(
+    con: Any, item: Pending, load_id: int, settings: Settings, corrections: bool = True
+) -> Pending:
+    """Compare with the previous year and the vintage being replaced (findings by status); link a correction
+    (when the warehouse holds a rejected load at all).
 
     Runs in the writer, so loads committed earlier in the same run count as history.
     """
@@ -245,7 +254,9 @@ def _check_against_warehouse(con: Any, item: Pending, load_id: int, settings: Se
     held = {name: history.previous_values(con, name, frame) for name, frame in validated.frames.items()}
     checked = check_against_history(validated, held, settings.yoy_bound_pct)
     summary = checked.summary()
-    quarantine.link_correction(con, load_id, summary["dataset"], summary["province_code"], summary["reference_years"])
+    if corrections:
+        quarantine.link_correction(con, load_id, summary["dataset"], summary["province_code"],
+                                   summary["reference_years"])
     return replace(item, validated=checked)
 
 

@@ -177,6 +177,23 @@ def test_corrected_file_is_linked_to_the_rejected_load(rejected):
     assert total == [(28029.5,)]
 
 
+@pytest.mark.slow
+def test_a_correction_in_the_same_run_as_the_rejected_file_is_linked(prefect_harness, tmp_path: Path) -> None:
+    """The writer looks for corrections only once the ledger holds a rejected load: here it holds none
+    when the run starts, and the first file of the run is the one rejected."""
+    from flows.settings import load_settings
+
+    settings = load_settings(env={}, home=tmp_path / "home")
+    wrong = output_table(2014)
+    wrong.rows[0][5] = wrong.rows[0][5] + 100
+    sent = samples.write_xlsx(wrong, tmp_path / "a-sent" / NAME)
+    fixed = samples.write_xlsx(output_table(2014), tmp_path / "b-fixed" / NAME)
+    outcomes = run_ingest(settings, [sent, fixed])
+    assert [o.status for o in outcomes] == ["rejected", "loaded"], [o.message for o in outcomes]
+    links = dict(query(settings, "select load_id, corrects_load_id from meta.loads"))
+    assert links == {outcomes[0].load_id: None, outcomes[1].load_id: outcomes[0].load_id}
+
+
 @pytest.mark.parametrize("args", [["quarantine"], ["quarantine", "export"], ["quarantine", "show"]])
 def test_help_ends_with_an_example(args):
     result = _cli(*args, "--help")

@@ -47,6 +47,11 @@ def _stem(name: str) -> str:
     return Path(name).stem.casefold()
 
 
+def any_rejected(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the ledger holds a rejected load (one statement, instead of a search for every new load)."""
+    return con.execute("select 1 from meta.loads where status = 'rejected' limit 1").fetchone() is not None
+
+
 def link_correction(
     con: duckdb.DuckDBPyConnection, load_id: int, dataset: str | None, province: str | None, years: str | None
 ) -> int | None:

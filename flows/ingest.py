@@ -248,10 +248,11 @@ def _check_against_warehouse(
     validated = item.validated
     if item.error is not None or item.failure is not None or validated is None or not validated.frames:
         return item
-    from schemas.crosschecks import check_against_history
+    from schemas.crosschecks import check_against_history, history_checked
     from warehouse import history
 
-    held = {name: history.previous_values(con, name, frame) for name, frame in validated.frames.items()}
+    held = {name: history.previous_values(con, name, frame) for name, frame in validated.frames.items()
+            if history_checked(name)}
     checked = check_against_history(validated, held, settings.yoy_bound_pct)
     summary = checked.summary()
     if corrections:

@@ -359,6 +359,12 @@ def _index_problem(dataset: Dataset, row: dict) -> Problem:
 # --- a whole file against what the warehouse holds -----------------------------------------------
 
 
+def history_checked(dataset_name: str) -> bool:
+    """Whether any check below needs what the warehouse holds for this dataset (awards: none does)."""
+    dataset = DATASETS[dataset_name]
+    return bool(dataset.plausibility or dataset.indices)
+
+
 def check_against_history(
     validated: ValidatedFile, previous: dict[str, pd.DataFrame], bound_pct: float = DEFAULT_YOY_BOUND_PCT
 ) -> ValidatedFile:

@@ -45,16 +45,12 @@ def _tuned(settings: Any, **options: Any) -> Any:
     return dataclasses.replace(settings, **changes)
 
 
-def _readers(settings: Any, files: int) -> str:
-    """Who reads and parses, for the progress line."""
-    from flows.runners import uses_parse_processes
-
+def _readers(settings: Any) -> str:
+    """Who reads and parses, for the progress line (parse processes are announced when they start)."""
     if settings.dask_address:
         return f"reading on the Dask cluster at {settings.dask_address}"
     if settings.dask_workers:
         return f"reading on a local Dask cluster of {settings.dask_workers} processes"
-    if uses_parse_processes(settings, files):
-        return f"{settings.workers} reading at a time, in processes"
     return f"{settings.workers} reading at a time"
 
 
@@ -99,7 +95,7 @@ def backfill(
                       dask_address=dask_address)
     if not quiet:
         click.echo(f"Backfilling {first_year}–{last_year} from {len(files)} file(s), "
-                   f"{_readers(settings, len(files))}, into {settings.database} …", err=True)
+                   f"{_readers(settings)}, into {settings.database} …", err=True)
     outcomes = _run_flow(
         "ingest", settings, paths=[str(f) for f in files], label=f"backfill-{first_year}-{last_year}",
         province=_resolve_province(province), progress=not quiet, years=(first_year, last_year),

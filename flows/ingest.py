@@ -357,6 +357,7 @@ def load_batches(
     years: tuple[int, int] | None = None,
     retry_of: dict[str, int] | None = None,
     progress: Callable[[list[FileOutcome]], list[FileOutcome]] = lambda o: o,
+    say: Callable[[str], None] = lambda text: None,
 ) -> list[FileOutcome]:
     """Plan every file at once, parse the batches concurrently, and write them one at a time, in order.
 
@@ -386,7 +387,9 @@ def load_batches(
         return outcomes + progress(_failed_batch(received, exc))
     outcomes += progress(skipped)
     size = max(len(inputs) for inputs, _ in batches)
-    with runners.parse_processes(settings, len(pending)):
+    with runners.parse_processes(settings, len(pending)) as started:
+        if started:
+            say(f"parsing {len(pending)} files in {max(1, settings.workers)} processes")
         parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
         for chunk, future in parsing:
             try:
@@ -423,7 +426,8 @@ def ingest_paths(
         _say(progress, f"{len(paths)} files in {len(batches)} batches of up to {size}")
     archiving = [(batch, archive_files.submit(batch, settings)) for batch in batches]
     counter = _Progress(len(paths), progress)
-    return load_batches(archiving, settings, province=province, years=years, progress=counter.report)
+    return load_batches(archiving, settings, province=province, years=years, progress=counter.report,
+                        say=lambda text: _say(progress, text))
 
 
 def flow_failure(label: str, exc: NiengiamError) -> State:
@@ -468,7 +472,8 @@ def rerun(
             counter = _Progress(len(files) + len(notes), progress)
             outcomes = counter.report(notes)
             batches = [(batch, (batch, [])) for batch in _chunks(files, settings.files_per_batch(len(files)))]
-            outcomes += load_batches(batches, settings, province=province, retry_of=retry_of, progress=counter.report)
+            outcomes += load_batches(batches, settings, province=province, retry_of=retry_of, progress=counter.report,
+                                     say=lambda text: _say(progress, text))
     except NiengiamError as exc:
         return flow_failure(label, exc)
     return finish_state(outcomes)

@@ -174,6 +174,20 @@ def test_parse_processes_start_only_for_a_large_run_and_parse_elsewhere(settings
             assert not started
 
 
+@pytest.mark.slow
+def test_parse_processes_are_announced_only_when_they_start(prefect_harness, sample_dir, tmp_path, capfd) -> None:
+    settings = dataclasses.replace(load_settings(env={}, home=tmp_path / "home"), processes_from=3, batch_size=2)
+    files = [str(sample_dir / name) for name in ("phu-tho_2011_gia-tri-sxcn.xlsx", "phu-tho_2012_thuong-mai.xlsx",
+                                                  "phu-tho_2013_thi-dua-khen-thuong.xlsx")]
+    run = with_workers(ingest, settings)
+    run(files, settings, label="first", progress=True)
+    first = capfd.readouterr().err
+    run(files, settings, label="again", progress=True)  # every file known: nothing to parse, no process
+    again = capfd.readouterr().err
+    assert "parsing 3 files in 2 processes" in first and "[3/3]" in first
+    assert "processes" not in again and again.count(": skipped") == 3
+
+
 def test_a_parse_process_that_dies_leaves_the_batch_to_the_flows_process(settings, capfd) -> None:
     with runners.parse_processes(dataclasses.replace(settings, processes_from=1), 1):
         assert runners.run_parsing(_pid_or_die, os.getpid()) == os.getpid()

@@ -43,11 +43,11 @@ def parse_batch(
         step = _parse_one(item, specs, settings, province, years)
         if not isinstance(step, Pending) and any(len(f) > TOGETHER_MAX_ROWS for f in step.frames.values()):
             [result] = validate_files([step])  # a large table alone, at once: one parsed table in memory at a time
-            step = _validated(item, result)
+            step = _outcome(item, result)
         steps.append(step)
     waiting = [i for i, step in enumerate(steps) if not isinstance(step, Pending)]  # parsed, to validate together
     for i, result in zip(waiting, validate_files([steps[i] for i in waiting]), strict=True):  # type: ignore[misc]
-        steps[i] = _validated(pending[i], result)
+        steps[i] = _outcome(pending[i], result)
     return steps  # type: ignore[return-value]
 
 
@@ -79,10 +79,10 @@ def _parse_one(
         outside = _outside(parsed.frames, years)
         return replace(item, outside=outside) if outside else parsed
     except Exception as exc:
-        return _validated(item, exc)
+        return _outcome(item, exc)
 
 
-def _validated(item: Pending, result: ValidatedFile | Exception) -> Pending:
+def _outcome(item: Pending, result: ValidatedFile | Exception) -> Pending:
     if isinstance(result, DataError):
         return replace(item, error=result)
     if isinstance(result, Exception):  # a bug or an unreadable archive copy: the load fails, the others go on

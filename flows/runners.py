@@ -38,24 +38,18 @@ _T = TypeVar("_T")
 _parse_pool: ProcessPoolExecutor | None = None  # the running flow's parse processes, if it has them
 
 
-def uses_parse_processes(settings: Settings, files: int) -> bool:
-    """Whether a run of `files` files to parse gets parse processes: threads, and at least processes_from files.
-
-    Starting a process costs ≈ 2 s of imports; parsing a workbook ≈ 0.1 s of CPU. Below a hundred files
-    or so the threads finish first. A Dask runner has worker processes already.
-    """
-    dask = bool(settings.dask_address) or settings.dask_workers > 0
-    return not dask and 0 < settings.processes_from <= files
-
-
 @contextmanager
 def parse_processes(settings: Settings, files: int) -> Iterator[bool]:
-    """settings.workers parse processes while the block runs, when the run is large enough; yields whether.
+    """settings.workers parse processes while the block runs, for a run of at least processes_from files
+    on threads; yields whether it started them.
 
-    Started by spawn, not fork: the flow's process holds Prefect's threads and event loop.
+    Starting a process costs ≈ 2 s of imports, parsing a workbook ≈ 45 ms of CPU: below a hundred files or
+    so the threads finish first. A Dask runner has worker processes already. Started by spawn, not fork:
+    the flow's process holds Prefect's threads and event loop.
     """
     global _parse_pool
-    if not uses_parse_processes(settings, files) or _parse_pool is not None:
+    dask = bool(settings.dask_address) or settings.dask_workers > 0
+    if dask or not 0 < settings.processes_from <= files or _parse_pool is not None:
         yield False
         return
     pool = ProcessPoolExecutor(max(1, settings.workers), mp_context=multiprocessing.get_context("spawn"))

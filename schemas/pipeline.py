@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from schemas.contracts import check_contract, check_contract_together, prepare
+from schemas.crosschecks import LARGE_FRAME_ROWS
 from schemas.datasets import DATASETS, to_dataset_frame
 from schemas.errors import DataError
 from schemas.grid import Workbook, read_workbook
@@ -104,7 +105,7 @@ def validate_file(parsed: ParsedFile) -> ValidatedFile:
     return result
 
 
-TOGETHER_MAX_ROWS = 20_000  # a frame larger than this is checked alone: batching saves nothing there
+TOGETHER_MAX_ROWS = LARGE_FRAME_ROWS  # a frame larger than this is checked alone: batching saves nothing there
 
 
 def validate_files(files: list[ParsedFile]) -> list[ValidatedFile | Exception]:

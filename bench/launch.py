@@ -49,3 +49,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+elif __name__ == "__mp_main__" and os.environ.get(EXTRA_CATALOG):
+    # a process spawned by this command (the early-start and parse processes) imports this module as
+    # its main: it parses with the same catalogue rows
+    add_catalogue_rows(os.environ[EXTRA_CATALOG])

@@ -22,7 +22,7 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows import runners
+from flows import early, runners
 from flows.parsing import Pending, parse_batch
 from flows.settings import Settings
 from schemas.errors import NiengiamError, TransientError
@@ -104,10 +104,12 @@ def archive_files(
 ) -> tuple[list[archive.ArchivedFile], list[FileOutcome]]:
     """Hash each file and copy it untouched into the archive; a file still being copied is waited for."""
     archived, failed = [], []
+    ahead = early.current()
     for path in paths:
         try:
             archived.append(_with_transient_retries(
-                lambda p=path: archive.archive_file(Path(p), settings.archive), ARCHIVE_RETRY_DELAYS
+                lambda p=Path(path): archive.archive_file(p, settings.archive, ahead and ahead.sha256_for(p)),
+                ARCHIVE_RETRY_DELAYS,
             ))
         except NiengiamError as exc:
             failed.append(FileOutcome(archive.display_name(Path(path)), "failed", message=str(exc)))
@@ -144,9 +146,13 @@ def parse_files(
 ) -> list[Pending]:
     """Read, parse and validate a batch of archived files; pure work, run several batches at a time.
 
-    On the parse processes when the run has them (runners.parse_processes), else in this task's thread.
+    Files already parsed while Prefect was starting are taken as they are (flows.early); the others run
+    on the parse processes when the run has them (runners.parse_processes), else in this task's thread.
     """
-    return runners.run_parsing(parse_batch, pending, settings, province, years)
+    ahead = early.current()
+    ready, rest = ahead.take(pending, province, years) if ahead is not None else ({}, pending)
+    parsed = iter(runners.run_parsing(parse_batch, rest, settings, province, years) if rest else [])
+    return [ready[i] if i in ready else next(parsed) for i in range(len(pending))]
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only, cache_policy=NO_CACHE)
@@ -387,8 +393,11 @@ def load_batches(
         return outcomes + progress(_failed_batch(received, exc))
     outcomes += progress(skipped)
     size = max(len(inputs) for inputs, _ in batches)
+    ahead = early.current()
     with runners.parse_processes(settings, len(pending)) as started:
         if started:
+            if ahead is not None:
+                ahead.stop()  # the processes parse the rest; the early thread would only compete with them
             say(f"parsing {len(pending)} files in {max(1, settings.workers)} processes")
         parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
         for chunk, future in parsing:
@@ -396,6 +405,8 @@ def load_batches(
                 outcomes += progress(write_files(quote(future.result()), settings))
             except Exception as exc:
                 outcomes += progress(_failed_batch(chunk, exc))
+    if ahead is not None and ahead.taken:
+        say(f"{ahead.taken} of {len(pending)} files were read and parsed while Prefect was starting")
     return outcomes
 
 

@@ -6,7 +6,9 @@ only; the parsing modules themselves are imported at the first file (a re-run ov
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flows.settings import Settings
@@ -49,6 +51,19 @@ def parse_batch(
     for i, result in zip(waiting, validate_files([steps[i] for i in waiting]), strict=True):  # type: ignore[misc]
         steps[i] = _outcome(pending[i], result)
     return steps  # type: ignore[return-value]
+
+
+def parse_batch_to_file(
+    pending: list[Pending], settings: Settings, province: str | None, years: tuple[int, int] | None, out: Path
+) -> Path:
+    """parse_batch, its results pickled into `out` (returned). A large table's frames then reach the flow's
+    process from disk, after this process is gone, instead of through a pipe while both hold them."""
+    results = parse_batch(pending, settings, province, years)
+    partial = out.with_name(out.name + ".partial")
+    with partial.open("wb") as handle:
+        pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(out)
+    return out
 
 
 def _read(archived: archive.ArchivedFile, settings: Settings) -> Workbook:

@@ -26,6 +26,7 @@ class Settings:
     dask_address: str | None = None  # a Dask scheduler to read and parse on (tcp://host:8786)
     dask_workers: int = 0  # > 0: a local Dask cluster of that many worker processes
     processes_from: int = 100  # a run of at least this many files parses on `workers` processes; 0: never
+    early_start: bool = True  # hash and parse the named files while Prefect starts (flows.early)
     pause_before_commit_s: float = 0.0  # test hook: makes "killed mid-load" deterministic
 
     @property
@@ -76,6 +77,7 @@ def load_settings(env: Mapping[str, str] | None = None, home: Path | None = None
         dask_address=env.get("NIENGIAM_DASK_ADDRESS") or None,
         dask_workers=_count(env, "NIENGIAM_DASK_WORKERS", 0),
         processes_from=_count(env, "NIENGIAM_PARSE_PROCESSES_FROM", 100),
+        early_start=_count(env, "NIENGIAM_EARLY_START", 1) > 0,
         pause_before_commit_s=float(env.get("NIENGIAM_TEST_PAUSE_BEFORE_COMMIT", "0")),
         yoy_bound_pct=float(env.get("NIENGIAM_YOY_BOUND", "50")),
     )

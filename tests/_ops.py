@@ -105,6 +105,37 @@ def facts(database: Path) -> dict[str, list[tuple]]:
     return {t: query(database, f"select * from {t} order by all") for t in tables}
 
 
+# Columns that differ between two runs of the same files by nature: when (timestamps), which flow run,
+# and where the archive lives (each run has its own home). Everything else must be equal.
+RUN_SPECIFIC = {"flow_run_id", "archive_path"}
+
+
+def _base_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_schema in ('core', 'meta') and table_type = 'BASE TABLE' order by 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def warehouse_contents(database: Path) -> dict[str, list[tuple]]:
+    """Every base table of core and meta, ordered, without timestamps and the run-specific columns."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        found = {}
+        for table in _base_tables(con):
+            schema, name = table.split(".")
+            columns = [c for c, kind in con.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = ? and table_name = ? order by ordinal_position", [schema, name]
+            ).fetchall() if not kind.startswith("TIMESTAMP") and c not in RUN_SPECIFIC]
+            select = ", ".join(f'"{c}"' for c in columns)
+            found[table] = con.execute(f"select {select} from {table} order by all").fetchall()
+        return found
+    finally:
+        con.close()
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     with socket.socket() as s:

@@ -27,13 +27,10 @@ from flows.ingest import Pending, ingest, parse_files, with_workers
 from flows.settings import load_settings
 from niengiam import samples
 from schemas.errors import DataError, UnknownLayoutError, UsageError
-from tests._ops import REPO
+from tests._ops import REPO, warehouse_contents
 from tests.trust_helpers import output_table
 from warehouse import archive
 
-# Columns that differ between two runs of the same files by nature: when (timestamps), which flow run,
-# and where the archive lives (each run has its own home). Everything else must be equal.
-RUN_SPECIFIC = {"flow_run_id", "archive_path"}
 REVISED = "phu-tho_2015_gia-tri-sxcn_chinh-thuc.xlsx"
 WRONG_FIGURES = "phu-tho_2014_gia-tri-sxcn_sai-so-lieu.xlsx"
 UNKNOWN_LAYOUT = "phu-tho_2013_gia-tri-sxcn_mau-moi.xlsx"
@@ -79,32 +76,6 @@ def two_runs(prefect_harness, sample_dir: Path, tmp_path_factory: pytest.TempPat
             **{home: root / home / "warehouse.duckdb" for home in "ABC"}}
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables"
-        " where table_schema in ('core', 'meta') and table_type = 'BASE TABLE' order by 1"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def _contents(database: Path) -> dict[str, list[tuple]]:
-    """Every base table of core and meta, ordered, without timestamps and the run-specific columns."""
-    con = duckdb.connect(str(database), read_only=True)
-    try:
-        found = {}
-        for table in _tables(con):
-            schema, name = table.split(".")
-            columns = [c for c, kind in con.execute(
-                "select column_name, data_type from information_schema.columns"
-                " where table_schema = ? and table_name = ? order by ordinal_position", [schema, name]
-            ).fetchall() if not kind.startswith("TIMESTAMP") and c not in RUN_SPECIFIC]
-            select = ", ".join(f'"{c}"' for c in columns)
-            found[table] = con.execute(f"select {select} from {table} order by all").fetchall()
-        return found
-    finally:
-        con.close()
-
-
 def _query(database: Path, sql: str) -> list[tuple]:
     con = duckdb.connect(str(database), read_only=True)
     try:
@@ -121,7 +92,7 @@ def test_a_dask_cluster_or_parse_processes_build_the_same_warehouse(two_runs, ot
     assert [s for _, s in statuses].count("loaded") == 19, statuses
     assert {f for f, s in statuses if s == "rejected"} == {WRONG_FIGURES, UNKNOWN_LAYOUT}
 
-    a, b = _contents(two_runs["A"]), _contents(two_runs[home])
+    a, b = warehouse_contents(two_runs["A"]), warehouse_contents(two_runs[home])
     assert a.keys() == b.keys()
     for table in a:
         assert a[table] == b[table], f"{table} differs between the thread pool and the {other} run"

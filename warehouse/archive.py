@@ -59,16 +59,23 @@ def wait_until_stable(path: Path, settle_s: float = 0.5, tries: int = 3) -> int:
     raise TransientError("the file is still being written", file=path.name, hint="It will be retried.")
 
 
-def archive_file(path: Path, archive_root: Path) -> ArchivedFile:
-    """Copy a file into the archive under its hash (once); the original is left where it was."""
+def archive_path_for(archive_root: Path, sha: str, suffix: str) -> Path:
+    """Where the archive keeps a file of this hash: its suffix in lower case, or .bin when it is unusual."""
+    suffix = suffix.lower()
+    return archive_root / sha[:2] / f"{sha}{suffix if _SAFE_SUFFIX.match(suffix) else '.bin'}"
+
+
+def archive_file(path: Path, archive_root: Path, known_sha256: str | None = None) -> ArchivedFile:
+    """Copy a file into the archive under its hash (once); the original is left where it was.
+
+    `known_sha256`: the hash of the settled file taken moments ago by the same command (flows.early).
+    """
     name = display_name(path)
     if not path.is_file():
         raise DataError("the file does not exist or is not a regular file", file=name)
     size = wait_until_stable(path)
-    sha = sha256_of(path)
-    suffix = path.suffix.lower()
-    suffix = suffix if _SAFE_SUFFIX.match(suffix) else ".bin"
-    target = archive_root / sha[:2] / f"{sha}{suffix}"
+    sha = known_sha256 or sha256_of(path)
+    target = archive_path_for(archive_root, sha, path.suffix)
     if not target.exists():
         copy_atomically(path, target, "copy the file into the archive", name)
     return ArchivedFile(sha, target, name, str(path), size)

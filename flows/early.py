@@ -1,0 +1,245 @@
+"""Hashing, reading and parsing that start before the flow does, while Prefect's server starts.
+
+A command that runs a flow on the temporary Prefect server waits 10–25 s before the flow's first task:
+Prefect is imported, its server is started (migrating its database when the home is new) and the flow
+run is created. That leaves one of the machine's two cores mostly idle. `EarlyStart` uses it:
+- a thread hashes the named files;
+- when there is enough new work (PARSE_FROM_FILES files or PARSE_FROM_MB), one spawned process reads,
+  parses and validates the files not yet in the archive, with the same pure code as `parse_files`
+  (a thread would share the GIL with Prefect's start and delay it by as much as it saves);
+- each group's results wait in a file under the staging folder, so a million-row table reaches the
+  flow's process after the early process has ended, not while both hold it.
+
+The flow stays the authority. Its tasks archive, hash and plan as always, then take a file's result
+from here only when it is for the same bytes: the same sha256, from a file whose size, mtime and inode
+did not change between hashing and the end of its parsing, parsed with the same province and years.
+A file changed meanwhile, one whose suffix the archive would change, or one not reached yet is parsed
+by the flow as usual; so is every file of a run too small to be worth a process. Files already in the
+archive (an unchanged re-run) are hashed only, and the archive step uses those hashes. Parsing ahead
+stops when the flow starts its parse processes; results nobody takes (skipped files) are dropped.
+
+Imports no Prefect and no DuckDB: it runs while they are being imported.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from flows.parsing import Pending, parse_batch_to_file
+from flows.settings import Settings
+from warehouse import archive
+
+GROUP = 10  # files parsed (and validated) together ahead; also what the flow may have to wait for
+PARSE_FROM_FILES = 30  # parse ahead only this many new files or more …
+PARSE_FROM_MB = 10.0  # … or this many MB: below, starting a process costs more than the parsing it saves
+_current: EarlyStart | None = None  # the running command's early start, read by the flow's tasks
+
+
+def _stat_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@dataclass
+class _Hashed:
+    path: Path
+    key: tuple[int, int, int]
+    sha256: str
+
+
+class EarlyStart:
+    """The files of one command, hashed (in a thread) and parsed (in one process) ahead of its flow."""
+
+    def __init__(self, paths: list[str], settings: Settings, province: str | None,
+                 years: tuple[int, int] | None = None, settle_s: float = 0.5) -> None:
+        self.paths = [Path(p) for p in paths]
+        self.settings, self.province, self.years, self.settle_s = settings, province, years, settle_s
+        self._hashed: dict[Path, _Hashed] = {}
+        self._stored: dict[str, Path] = {}  # sha256 → the file holding its group's results
+        self._groups: dict[Path, list[str]] = {}  # such a file → the sha256 of its results, in order
+        self._results: dict[str, Pending] = {}  # loaded from a group's file, not yet taken
+        self._claimed: dict[str, str] = {}  # sha256 → "early" (being parsed here) or "flow"
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="niengiam-early-start", daemon=True)
+        self._pool: ProcessPoolExecutor | None = None
+        self.parsed = 0  # files whose results are stored for the flow
+        self.taken = 0  # … of which the flow took
+
+    # --- the thread --------------------------------------------------------------------------------
+
+    def start(self) -> EarlyStart:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            todo = [h for h in map(self._hash, self.paths) if h is not None and self._worth_parsing(h)]
+            if len(todo) < PARSE_FROM_FILES and sum(h.key[0] for h in todo) < PARSE_FROM_MB * 1e6:
+                return
+            for start in range(0, len(todo), GROUP):
+                if self._stop.is_set():
+                    return
+                self._parse_group(todo[start : start + GROUP])
+        except Exception:  # never the flow's problem: it parses whatever is not here
+            return
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+            with self._changed:
+                self._stop.set()
+                self._changed.notify_all()
+
+    def _hash(self, path: Path) -> _Hashed | None:
+        """The file's sha256 when it is settled (not being written) and stays the same while it is read."""
+        if self._stop.is_set():
+            return None
+        key = _stat_key(path)
+        if key is None or time.time() - key[1] / 1e9 < self.settle_s:
+            return None
+        sha = archive.sha256_of(path)
+        if _stat_key(path) != key:
+            return None
+        found = _Hashed(path, key, sha)
+        with self._changed:
+            self._hashed[path.absolute()] = found
+        return found
+
+    def _worth_parsing(self, hashed: _Hashed) -> bool:
+        """Not too large, not in the archive already, and read from a path whose suffix the archive keeps."""
+        target = archive.archive_path_for(self.settings.archive, hashed.sha256, hashed.path.suffix)
+        if hashed.key[0] > self.settings.max_file_mb * 1e6 or target.suffix != hashed.path.suffix:
+            return False
+        return not target.exists()
+
+    def _parse_group(self, group: list[_Hashed]) -> None:
+        """Parse a group in the early process; its results wait in a file until the flow takes them."""
+        with self._changed:
+            mine = [h for h in group if h.sha256 not in self._claimed]
+            for h in mine:
+                self._claimed[h.sha256] = "early"
+        items = [Pending(archive.ArchivedFile(
+            h.sha256, h.path, archive.display_name(h.path), str(h.path), h.key[0]
+        )) for h in mine]
+        stored: Path | None = None
+        try:
+            if items:
+                if self._pool is None:
+                    self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                self.settings.staging.mkdir(parents=True, exist_ok=True)
+                out = self.settings.staging / f"early-{os.getpid()}-{id(self)}-{len(self._groups)}.pickle"
+                stored = self._pool.submit(
+                    parse_batch_to_file, items, self.settings, self.province, self.years, out
+                ).result()
+        finally:
+            with self._changed:
+                if stored is not None:
+                    self._groups[stored] = [h.sha256 for h in mine]
+                    for h in mine:
+                        if _stat_key(h.path) == h.key:  # the bytes parsed are the bytes hashed
+                            self._stored[h.sha256] = stored
+                            self.parsed += 1
+                for h in mine:
+                    del self._claimed[h.sha256]  # unclaimed and not stored: the flow parses it
+                self._changed.notify_all()
+
+    def _load(self, stored: Path) -> None:
+        """A group's results from its file into memory (the caller holds the lock); the file is removed."""
+        shas = self._groups.pop(stored)
+        with stored.open("rb") as handle:
+            results = pickle.load(handle)
+        stored.unlink(missing_ok=True)
+        for sha, result in zip(shas, results, strict=True):
+            if self._stored.pop(sha, None) == stored:
+                self._results[sha] = result
+
+    def stop(self) -> None:
+        """Parse no further group; the group being parsed still finishes (and can be taken)."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the thread has hashed and parsed all it will; whether it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def close(self) -> None:
+        """Stop (ending a group still being parsed: the flow is over) and drop what the flow did not take."""
+        self.stop()
+        pool = self._pool
+        if self._thread.is_alive() and pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()  # the group's result would go unused; its .result() then raises
+        self._thread.join()
+        self._results.clear()
+        for stored in self._groups:
+            stored.unlink(missing_ok=True)
+        self._groups.clear()
+        self._stored.clear()
+
+    # --- what the flow asks ------------------------------------------------------------------------
+
+    def sha256_for(self, path: Path) -> str | None:
+        """The file's hash from this run's thread when the file has not changed since; None otherwise."""
+        with self._changed:
+            found = self._hashed.get(path.absolute())
+        return found.sha256 if found is not None and _stat_key(path) == found.key else None
+
+    def take(
+        self, pending: list[Pending], province: str | None, years: tuple[int, int] | None
+    ) -> tuple[dict[int, Pending], list[Pending]]:
+        """The results ready for these files (by position), waiting for those being parsed; the rest,
+        which the flow parses itself (they are no longer parsed here). Nothing when the flow parses
+        with another province or year range than this thread did."""
+        ready: dict[int, Pending] = {}
+        rest: list[Pending] = []
+        if (province, years) != (self.province, self.years):
+            return ready, list(pending)
+        with self._changed:
+            for i, item in enumerate(pending):
+                sha = item.archived.sha256
+                while self._claimed.get(sha) == "early":
+                    self._changed.wait()
+                if sha in self._stored:
+                    self._load(self._stored[sha])
+                found = self._results.pop(sha, None)
+                if found is None:
+                    self._claimed[sha] = "flow"
+                    rest.append(item)
+                else:
+                    ready[i] = replace(found, archived=item.archived, retry_of=item.retry_of)
+            self.taken += len(ready)
+        return ready, rest
+
+
+@contextmanager
+def early_start(paths: list[str], settings: Settings, province: str | None) -> Iterator[EarlyStart | None]:
+    """An EarlyStart over `paths` while the block runs (the flow), unless it is off or Dask parses."""
+    global _current
+    dask = bool(settings.dask_address) or settings.dask_workers > 0
+    if not settings.early_start or dask or _current is not None or not paths:
+        yield None
+        return
+    _current = EarlyStart(paths, settings, province).start()
+    try:
+        yield _current
+    finally:
+        started, _current = _current, None
+        started.close()
+
+
+def current() -> EarlyStart | None:
+    """The early start of the command running the flow, if any (only in the flow's own process)."""
+    return _current

@@ -1,0 +1,133 @@
+"""Hashing and parsing ahead of the flow while Prefect starts (flows.early): the same warehouse as
+without it, and a result is used only for the very bytes the flow archived."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from flows import early
+from flows.ingest import ingest
+from flows.parsing import Pending
+from flows.settings import load_settings
+from niengiam import samples
+from tests._ops import copy_samples, query, warehouse_contents
+from tests.trust_helpers import output_table
+from warehouse import archive
+
+CHANGED = "phu-tho_2014_gia-tri-sxcn.xlsx"
+
+
+@pytest.fixture
+def folder(sample_dir: Path, tmp_path: Path) -> Path:
+    """The demo's 18 workbooks, last written a minute ago (settled, as files in an inbox are)."""
+    files = copy_samples(sample_dir, tmp_path / "files")
+    for path in files:
+        _age(path, 60)
+    return tmp_path / "files"
+
+
+@pytest.fixture
+def eager(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parse ahead however few the files (the demo's are below the threshold that pays for a process)."""
+    monkeypatch.setattr(early, "PARSE_FROM_FILES", 1)
+
+
+def _age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def _settings(home: Path, **options: object):
+    return dataclasses.replace(load_settings(env={}, home=home), batch_size=5, **options)
+
+
+def _ingest(folder: Path, settings, wait: bool = True) -> early.EarlyStart | None:
+    """The flow over the folder inside an early start, as `niengiam ingest` runs it; the early start back."""
+    files = [str(p) for p in archive.find_inputs([folder])]
+    with early.early_start(files, settings, None) as ahead:
+        if ahead is not None and wait:
+            assert ahead.wait(180), "the early start did not finish"
+        state = ingest(files, settings, label="early-test", progress=True, return_state=True)
+    assert state.is_completed(), state.message
+    return ahead
+
+
+@pytest.mark.slow
+def test_files_parsed_ahead_build_the_same_warehouse(prefect_harness, folder, tmp_path, eager, capfd) -> None:
+    ahead = _ingest(folder, _settings(tmp_path / "A"))
+    err = capfd.readouterr().err
+    assert ahead is not None and ahead.parsed == ahead.taken == 18
+    assert "18 of 18 files were read and parsed while Prefect was starting" in err
+    assert not list((tmp_path / "A" / "staging").iterdir())  # every group's file was taken and removed
+
+    racing = _ingest(folder, _settings(tmp_path / "B"), wait=False)  # the flow takes what is ready, parses the rest
+    assert racing is not None and racing.taken <= 18
+    assert _ingest(folder, _settings(tmp_path / "C", early_start=False)) is None
+    reference = warehouse_contents(tmp_path / "C" / "warehouse.duckdb")
+    assert warehouse_contents(tmp_path / "A" / "warehouse.duckdb") == reference
+    assert warehouse_contents(tmp_path / "B" / "warehouse.duckdb") == reference
+
+
+@pytest.mark.slow
+def test_a_file_changed_after_it_was_parsed_ahead_is_parsed_again(prefect_harness, folder, tmp_path, eager) -> None:
+    settings = _settings(tmp_path / "home")
+    files = [str(p) for p in archive.find_inputs([folder])]
+    with early.early_start(files, settings, None) as ahead:
+        assert ahead is not None and ahead.wait(180) and ahead.parsed == 18
+        changed = output_table(2014, scale=1.1)  # someone saves a corrected workbook meanwhile
+        samples.write_xlsx(changed, folder / CHANGED)
+        _age(folder / CHANGED, 30)
+        assert ahead.sha256_for(folder / CHANGED) is None  # its old hash is not used either
+        state = ingest(files, settings, label="changed", progress=False, return_state=True)
+    assert state.is_completed(), state.message
+    assert ahead.taken == 17
+    new_sha = archive.sha256_of(folder / CHANGED)
+    [(rows,)] = query(settings.database, "select rows_loaded from meta.loads where source_sha256 = ?", [new_sha])
+    assert rows > 0
+    reference = _settings(tmp_path / "plain", early_start=False)
+    _ingest(folder, reference)
+    assert warehouse_contents(settings.database) == warehouse_contents(reference.database)
+
+
+@pytest.mark.slow
+def test_files_already_in_the_archive_are_hashed_not_parsed(prefect_harness, folder, tmp_path, eager) -> None:
+    settings = _settings(tmp_path / "home")
+    _ingest(folder, settings)
+    files = sorted(archive.find_inputs([folder]))
+    again = early.EarlyStart([str(p) for p in files], settings, None).start()
+    assert again.wait(60)
+    assert again.parsed == 0
+    assert [again.sha256_for(p) for p in files] == [archive.sha256_of(p) for p in files]
+
+
+def test_few_small_files_are_hashed_but_not_parsed_ahead(folder, settings) -> None:
+    files = sorted(archive.find_inputs([folder]))
+    ahead = early.EarlyStart([str(p) for p in files], settings, None).start()
+    assert ahead.wait(60)
+    assert ahead.parsed == 0 and all(ahead.sha256_for(p) for p in files)
+    fresh = folder / "fresh.xlsx"  # still being written, as far as anyone can tell: not even hashed
+    fresh.write_bytes((folder / CHANGED).read_bytes())
+    newer = early.EarlyStart([str(fresh)], settings, None).start()
+    assert newer.wait(60) and newer.sha256_for(fresh) is None
+
+
+def test_results_are_not_taken_for_another_province_or_other_years(settings) -> None:
+    ahead = early.EarlyStart([], settings, None)
+    item = Pending(archive.ArchivedFile("0" * 64, Path("x.xlsx"), "x.xlsx", "x.xlsx", 1))
+    assert ahead.take([item], "25", None) == ({}, [item])
+    assert ahead.take([item], None, (2010, 2015)) == ({}, [item])
+
+
+def test_the_early_start_is_off_when_asked_or_when_dask_parses(tmp_path) -> None:
+    home = tmp_path / "home"
+    assert load_settings(env={}, home=home).early_start
+    assert not load_settings(env={"NIENGIAM_EARLY_START": "0"}, home=home).early_start
+    for off in (load_settings(env={"NIENGIAM_EARLY_START": "0"}, home=home),
+                load_settings(env={"NIENGIAM_DASK_WORKERS": "2"}, home=home)):
+        with early.early_start(["a.xlsx"], off, None) as ahead:
+            assert ahead is None and early.current() is None

@@ -66,7 +66,7 @@ class EarlyStart:
                  years: tuple[int, int] | None = None, settle_s: float = 0.5) -> None:
         self.paths = [Path(p) for p in paths]
         self.settings, self.province, self.years, self.settle_s = settings, province, years, settle_s
-        self._hashed: dict[Path, _Hashed] = {}
+        self._hashed: dict[str, _Hashed] = {}  # by the path as named (the flow names it the same way)
         self._stored: dict[str, Path] = {}  # sha256 → the file holding its group's results
         self._groups: dict[Path, list[str]] = {}  # such a file → the sha256 of its results, in order
         self._results: dict[str, Pending] = {}  # loaded from a group's file, not yet taken
@@ -114,7 +114,7 @@ class EarlyStart:
             return None
         found = _Hashed(path, key, sha)
         with self._changed:
-            self._hashed[path.absolute()] = found
+            self._hashed[str(path)] = found
         return found
 
     def _worth_parsing(self, hashed: _Hashed) -> bool:
@@ -193,8 +193,7 @@ class EarlyStart:
 
     def sha256_for(self, path: Path) -> str | None:
         """The file's hash from this run's thread when the file has not changed since; None otherwise."""
-        with self._changed:
-            found = self._hashed.get(path.absolute())
+        found = self._hashed.get(str(path))  # a dict read: no lock needed
         return found.sha256 if found is not None and _stat_key(path) == found.key else None
 
     def take(

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import time
 import unicodedata
 from dataclasses import dataclass
@@ -45,9 +46,15 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def wait_until_stable(path: Path, settle_s: float = 0.5, tries: int = 3) -> int:
-    """The file's size once it stops changing; TransientError while it is still being copied."""
-    size = path.stat().st_size
+def wait_until_stable(path: Path, settle_s: float = 0.5, tries: int = 3, first: os.stat_result | None = None) -> int:
+    """The file's size once it stops changing; TransientError while it is still being copied.
+
+    `first`: the file's stat taken just before, saving one call (a re-run checks thousands of files).
+    """
+    first = first or path.stat()
+    size = first.st_size
+    if time.time() - first.st_mtime >= settle_s:
+        return size
     for _ in range(tries):
         if time.time() - path.stat().st_mtime >= settle_s:
             return size
@@ -71,9 +78,13 @@ def archive_file(path: Path, archive_root: Path, known_sha256: str | None = None
     `known_sha256`: the hash of the settled file taken moments ago by the same command (flows.early).
     """
     name = display_name(path)
-    if not path.is_file():
+    try:
+        first = path.stat()
+    except OSError:
+        first = None
+    if first is None or not stat.S_ISREG(first.st_mode):
         raise DataError("the file does not exist or is not a regular file", file=name)
-    size = wait_until_stable(path)
+    size = wait_until_stable(path, first=first)
     sha = known_sha256 or sha256_of(path)
     target = archive_path_for(archive_root, sha, path.suffix)
     if not target.exists():

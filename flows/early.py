@@ -227,8 +227,7 @@ class EarlyStart:
 def early_start(paths: list[str], settings: Settings, province: str | None) -> Iterator[EarlyStart | None]:
     """An EarlyStart over `paths` while the block runs (the flow), unless it is off or Dask parses."""
     global _current
-    dask = bool(settings.dask_address) or settings.dask_workers > 0
-    if not settings.early_start or dask or _current is not None or not paths:
+    if not settings.early_start or settings.uses_dask or _current is not None or not paths:
         yield None
         return
     _current = EarlyStart(paths, settings, province).start()

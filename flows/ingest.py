@@ -364,13 +364,15 @@ def load_batches(
     retry_of: dict[str, int] | None = None,
     progress: Callable[[list[FileOutcome]], list[FileOutcome]] = lambda o: o,
     say: Callable[[str], None] = lambda text: None,
+    batch_size: int | None = None,
 ) -> list[FileOutcome]:
     """Plan every file at once, parse the batches concurrently, and write them one at a time, in order.
 
     `batches` pairs the inputs of each batch with what archived them: a future of archive_files,
     or an (archived, failed) tuple when the files are already in the archive (re-runs). Planning is
     one task and one connection for the whole run: a re-run of thousands of unchanged files costs
-    one lookup, not one per batch.
+    one lookup, not one per batch. Files are parsed and written `batch_size` at a time (default: as
+    many as the largest input batch).
     """
     outcomes: list[FileOutcome] = []
     received: list[archive.ArchivedFile] = []
@@ -392,7 +394,7 @@ def load_batches(
     except Exception as exc:
         return outcomes + progress(_failed_batch(received, exc))
     outcomes += progress(skipped)
-    size = max(len(inputs) for inputs, _ in batches)
+    size = batch_size or max(len(inputs) for inputs, _ in batches)
     ahead = early.current()
     with runners.parse_processes(settings, len(pending)) as started:
         if started:
@@ -435,10 +437,13 @@ def ingest_paths(
     batches = _chunks(paths, size)
     if len(batches) > 1:
         _say(progress, f"{len(paths)} files in {len(batches)} batches of up to {size}")
-    archiving = [(batch, archive_files.submit(batch, settings)) for batch in batches]
+    # Archiving is hashing and copying, and planning waits for all of it: one task per worker thread
+    # is enough (each task costs Prefect ≈ 25 ms and a few API calls). A Dask cluster gets the batches.
+    share = size if settings.uses_dask else -(-len(paths) // max(1, settings.workers))
+    archiving = [(chunk, archive_files.submit(chunk, settings)) for chunk in _chunks(paths, share)]
     counter = _Progress(len(paths), progress)
     return load_batches(archiving, settings, province=province, years=years, progress=counter.report,
-                        say=lambda text: _say(progress, text))
+                        say=lambda text: _say(progress, text), batch_size=size)
 
 
 def flow_failure(label: str, exc: NiengiamError) -> State:

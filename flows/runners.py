@@ -48,8 +48,7 @@ def parse_processes(settings: Settings, files: int) -> Iterator[bool]:
     the flow's process holds Prefect's threads and event loop.
     """
     global _parse_pool
-    dask = bool(settings.dask_address) or settings.dask_workers > 0
-    if dask or not 0 < settings.processes_from <= files or _parse_pool is not None:
+    if settings.uses_dask or not 0 < settings.processes_from <= files or _parse_pool is not None:
         yield False
         return
     pool = ProcessPoolExecutor(max(1, settings.workers), mp_context=multiprocessing.get_context("spawn"))

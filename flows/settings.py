@@ -35,6 +35,11 @@ class Settings:
         return self.database.parent / "snapshot" / self.database.name
 
     @property
+    def uses_dask(self) -> bool:
+        """Whether reading and parsing run on a Dask cluster (an address, or a local cluster's size)."""
+        return bool(self.dask_address) or self.dask_workers > 0
+
+    @property
     def ingest_lock(self) -> Path:
         """The file whose lock serialises ingestions into this warehouse."""
         return self.database.parent / f".{self.database.name}.ingest.lock"

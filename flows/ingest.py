@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the parsing modules (pandas, pandera) are imported where a 
 RETRY_DELAYS = [1, 3, 10]
 ARCHIVE_RETRY_DELAYS = (1.0, 3.0, 10.0)
 BAD_STATUSES = ("rejected", "failed")
+ARCHIVE_TASK_MIN = 100  # files archived by one task at least (threads)
 
 
 @dataclass
@@ -438,8 +439,9 @@ def ingest_paths(
     if len(batches) > 1:
         _say(progress, f"{len(paths)} files in {len(batches)} batches of up to {size}")
     # Archiving is hashing and copying, and planning waits for all of it: one task per worker thread
-    # is enough (each task costs Prefect ≈ 25 ms and a few API calls). A Dask cluster gets the batches.
-    share = size if settings.uses_dask else -(-len(paths) // max(1, settings.workers))
+    # is enough, and one for a run of up to ARCHIVE_TASK_MIN files (each task costs Prefect ≈ 25 ms and
+    # a few API calls). A Dask cluster gets the batches.
+    share = size if settings.uses_dask else max(ARCHIVE_TASK_MIN, -(-len(paths) // max(1, settings.workers)))
     archiving = [(chunk, archive_files.submit(chunk, settings)) for chunk in _chunks(paths, share)]
     counter = _Progress(len(paths), progress)
     return load_batches(archiving, settings, province=province, years=years, progress=counter.report,

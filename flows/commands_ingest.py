@@ -60,22 +60,11 @@ def run_ingest(settings: Any, paths: list[Path], province: str | None, progress:
         click.echo(f"nothing to ingest in {', '.join(map(str, sources))}", err=True)
         return []
     label = sources[0].name if len(sources) == 1 else f"{len(files)}-files"
-    return _run_flow(settings, [str(f) for f in files], label, code, progress)
+    from flows.commands_ops import run_flow
 
-
-def _run_flow(settings: Any, files: list[str], label: str, province: str | None, progress: bool) -> list[Any]:
-    from flows.early import early_start
-    from flows.settings import prepare_prefect_env
-
-    prepare_prefect_env(settings)
     if progress:
         click.echo(f"Ingesting {len(files)} file(s) into {settings.database} …", err=True)
-    with early_start(files, settings, province):  # hashing and parsing begin while Prefect starts
-        from flows.ingest import ingest, with_workers
-
-        ingest_flow = with_workers(ingest, settings)  # threads, or Dask when NIENGIAM_DASK_* is set
-        state = ingest_flow(files, settings, label=label, province=province, progress=progress, return_state=True)
-    return outcomes_of(state)
+    return run_flow("ingest", settings, paths=[str(f) for f in files], label=label, province=code, progress=progress)
 
 
 def outcomes_of(state: Any) -> list[Any]:

@@ -12,16 +12,23 @@ import click
 from flows.cli import EXIT_PROBLEMS, EXIT_USAGE, common_options
 
 
-def _run_flow(flow_name: str, settings: Any, **parameters: Any) -> list[Any]:
-    """Run one of the ingest flows with settings.workers readers; the outcomes of its files."""
+def run_flow(flow_name: str, settings: Any, **parameters: Any) -> list[Any]:
+    """Run one of the ingest flows with settings.workers readers; the outcomes of its files.
+
+    The files it names (`paths`: ingest, demo, backfill) are hashed and parsed while Prefect starts
+    (flows.early); the flow takes those results only for the very bytes it archives.
+    """
     from flows.commands_ingest import outcomes_of  # here, not at the top: cli imports both modules
+    from flows.early import early_start
     from flows.settings import prepare_prefect_env
 
     prepare_prefect_env(settings)
-    from flows import ingest as flows_ingest
+    named = parameters.get("paths") or []  # files named up front (ingest, backfill): start on them at once
+    with early_start(named, settings, parameters.get("province"), parameters.get("years")):
+        from flows import ingest as flows_ingest
 
-    flow_object = flows_ingest.with_workers(getattr(flows_ingest, flow_name), settings)
-    state = flow_object(settings=settings, return_state=True, **parameters)
+        flow_object = flows_ingest.with_workers(getattr(flows_ingest, flow_name), settings)
+        state = flow_object(settings=settings, return_state=True, **parameters)
     return outcomes_of(state)
 
 
@@ -96,7 +103,7 @@ def backfill(
     if not quiet:
         click.echo(f"Backfilling {first_year}–{last_year} from {len(files)} file(s), "
                    f"{_readers(settings)}, into {settings.database} …", err=True)
-    outcomes = _run_flow(
+    outcomes = run_flow(
         "ingest", settings, paths=[str(f) for f in files], label=f"backfill-{first_year}-{last_year}",
         province=_resolve_province(province), progress=not quiet, years=(first_year, last_year),
     )
@@ -141,7 +148,7 @@ def rerun(
         raise UsageError("give load ids or --failed (one of the two)", hint="'niengiam status' lists the loads.")
     if only and not every_failed:
         raise UsageError("--only goes with --failed")
-    outcomes = _run_flow(
+    outcomes = run_flow(
         "rerun", settings, load_ids=list(load_ids) or None, label="failed" if every_failed else "loads",
         states=(only,) if only else ("failed", "rejected"), province=_resolve_province(province), progress=not quiet,
     )

@@ -224,13 +224,15 @@ class EarlyStart:
 
 
 @contextmanager
-def early_start(paths: list[str], settings: Settings, province: str | None) -> Iterator[EarlyStart | None]:
+def early_start(
+    paths: list[str], settings: Settings, province: str | None, years: tuple[int, int] | None = None
+) -> Iterator[EarlyStart | None]:
     """An EarlyStart over `paths` while the block runs (the flow), unless it is off or Dask parses."""
     global _current
     if not settings.early_start or settings.uses_dask or _current is not None or not paths:
         yield None
         return
-    _current = EarlyStart(paths, settings, province).start()
+    _current = EarlyStart(paths, settings, province, years).start()
     try:
         yield _current
     finally:

@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from flows import early
+from flows.cli import main
 from flows.ingest import ingest
 from flows.parsing import Pending
 from flows.settings import load_settings
@@ -103,6 +105,26 @@ def test_files_already_in_the_archive_are_hashed_not_parsed(prefect_harness, fol
     assert again.wait(60)
     assert again.parsed == 0
     assert [again.sha256_for(p) for p in files] == [archive.sha256_of(p) for p in files]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["ingest"], ["backfill", "--from", "2010", "--to", "2015"]])
+def test_the_commands_that_name_their_files_start_on_them_early(
+    prefect_harness, folder, tmp_path, eager, command, monkeypatch
+) -> None:
+    started = early.EarlyStart.start
+
+    def start_and_finish(self: early.EarlyStart) -> early.EarlyStart:  # the harness's server is up already:
+        started(self)  # without this the flow would overtake the early start and parse most files itself
+        assert self.wait(180)
+        return self
+
+    monkeypatch.setattr(early.EarlyStart, "start", start_and_finish)
+    result = CliRunner().invoke(main, [*command, "--home", str(tmp_path / "home"), str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "18 of 18 files were read and parsed while Prefect was starting" in result.stderr
+    assert "Summary: 18 loaded" in result.stdout
+    assert early.current() is None  # closed with the command
 
 
 def test_few_small_files_are_hashed_but_not_parsed_ahead(folder, settings) -> None:

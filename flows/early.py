@@ -44,6 +44,22 @@ PARSE_FROM_MB = 10.0  # … or this many MB: below, starting a process costs mor
 _current: EarlyStart | None = None  # the running command's early start, read by the flow's tasks
 
 
+def _second_in_line() -> None:
+    """The early process yields the CPU to Prefect's start (and the server's): it only uses what is idle."""
+    os.nice(10)
+
+
+def _remove_stale(staging: Path) -> None:
+    """Result files left by a command that was killed (its pid is gone): a large table's are hundreds of MB."""
+    for leftover in staging.glob("early-*.pickle*"):
+        try:
+            os.kill(int(leftover.name.split("-")[1]), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except (ValueError, IndexError, PermissionError, OSError):
+            continue  # not ours to judge, or a process of another user: still alive
+
+
 def _stat_key(path: Path) -> tuple[int, int, int] | None:
     try:
         st = path.stat()
@@ -86,6 +102,7 @@ class EarlyStart:
 
     def _run(self) -> None:
         try:
+            _remove_stale(self.settings.staging)
             todo = [h for h in map(self._hash, self.paths) if h is not None and self._worth_parsing(h)]
             if len(todo) < PARSE_FROM_FILES and sum(h.key[0] for h in todo) < PARSE_FROM_MB * 1e6:
                 return
@@ -137,7 +154,9 @@ class EarlyStart:
         try:
             if items:
                 if self._pool is None:
-                    self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+                    self._pool = ProcessPoolExecutor(
+                        1, mp_context=multiprocessing.get_context("spawn"), initializer=_second_in_line
+                    )
                 self.settings.staging.mkdir(parents=True, exist_ok=True)
                 out = self.settings.staging / f"early-{os.getpid()}-{id(self)}-{len(self._groups)}.pickle"
                 stored = self._pool.submit(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -136,6 +138,17 @@ def test_few_small_files_are_hashed_but_not_parsed_ahead(folder, settings) -> No
     fresh.write_bytes((folder / CHANGED).read_bytes())
     newer = early.EarlyStart([str(fresh)], settings, None).start()
     assert newer.wait(60) and newer.sha256_for(fresh) is None
+
+
+def test_result_files_of_a_killed_command_are_removed(settings) -> None:
+    settings.staging.mkdir(parents=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = settings.staging / f"early-{gone.stdout.strip()}-1-0.pickle"  # that process has ended
+    ours = settings.staging / f"early-{os.getpid()}-1-0.pickle"
+    for leftover in (stale, ours):
+        leftover.write_bytes(b"results")
+    assert early.EarlyStart([], settings, None).start().wait(60)
+    assert not stale.exists() and ours.exists()
 
 
 def test_results_are_not_taken_for_another_province_or_other_years(settings) -> None:

@@ -4,9 +4,9 @@ A command that runs a flow on the temporary Prefect server waits 10–25 s befor
 Prefect is imported, its server is started (migrating its database when the home is new) and the flow
 run is created. That leaves one of the machine's two cores mostly idle. `EarlyStart` uses it:
 - a thread hashes the named files;
-- when there is enough new work (PARSE_FROM_FILES files or PARSE_FROM_MB), one spawned process reads,
-  parses and validates the files not yet in the archive, with the same pure code as `parse_files`
-  (a thread would share the GIL with Prefect's start and delay it by as much as it saves);
+- when there is enough new work (PARSE_FROM_FILES files or PARSE_FROM_MB), one spawned process, at
+  nice 10, reads, parses and validates the files not yet in the archive, with the same pure code as
+  `parse_files` (a thread would share the GIL with Prefect's start and delay it by as much as it saves);
 - each group's results wait in a file under the staging folder, so a million-row table reaches the
   flow's process after the early process has ended, not while both hold it.
 

@@ -8,7 +8,8 @@ run is created. That leaves one of the machine's two cores mostly idle. `EarlySt
   nice 10, reads, parses and validates the files not yet in the archive, with the same pure code as
   `parse_files` (a thread would share the GIL with Prefect's start and delay it by as much as it saves);
 - each group's results wait in a file under the staging folder, so a million-row table reaches the
-  flow's process after the early process has ended, not while both hold it.
+  flow's process after the early process has ended, not while both hold it; once every group is parsed,
+  the thread loads them (importing pandas on the way) so that the flow's task finds them in memory.
 
 The flow stays the authority. Its tasks archive, hash and plan as always, then take a file's result
 from here only when it is for the same bytes: the same sha256, from a file whose size, mtime and inode
@@ -110,6 +111,12 @@ class EarlyStart:
                 if self._stop.is_set():
                     return
                 self._parse_group(todo[start : start + GROUP])
+            if self._pool is not None:  # all parsed: the process ends, its results are loaded here
+                self._pool.shutdown(wait=True)  # (importing pandas with them) before the flow asks
+                with self._changed:
+                    for stored in list(self._groups):
+                        if not self._stop.is_set():
+                            self._load(stored)
         except Exception:  # never the flow's problem: it parses whatever is not here
             return
         finally:

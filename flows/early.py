@@ -57,7 +57,7 @@ def _remove_stale(staging: Path) -> None:
             os.kill(int(leftover.name.split("-")[1]), 0)
         except ProcessLookupError:
             leftover.unlink(missing_ok=True)
-        except (ValueError, IndexError, PermissionError, OSError):
+        except (ValueError, IndexError, OSError):
             continue  # not ours to judge, or a process of another user: still alive
 
 
@@ -165,7 +165,7 @@ class EarlyStart:
                         1, mp_context=multiprocessing.get_context("spawn"), initializer=_second_in_line
                     )
                 self.settings.staging.mkdir(parents=True, exist_ok=True)
-                out = self.settings.staging / f"early-{os.getpid()}-{id(self)}-{len(self._groups)}.pickle"
+                out = self.settings.staging / f"early-{os.getpid()}-{mine[0].sha256[:16]}.pickle"  # one group per sha
                 stored = self._pool.submit(
                     parse_batch_to_file, items, self.settings, self.province, self.years, out
                 ).result()

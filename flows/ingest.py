@@ -10,9 +10,8 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -22,34 +21,17 @@ from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from flows import early, runners
+from flows import early, runners, writer
 from flows.parsing import Pending, parse_batch
 from flows.settings import Settings
+from flows.writer import FileOutcome
 from schemas.errors import NiengiamError, TransientError
-from schemas.problems import Problem, problem
-from warehouse import archive, db, ledger, load, quarantine
-
-if TYPE_CHECKING:  # the parsing modules (pandas, pandera) are imported where a file is parsed
-    from schemas.pipeline import ValidatedFile
+from warehouse import archive, db, ledger, load
 
 RETRY_DELAYS = [1, 3, 10]
 ARCHIVE_RETRY_DELAYS = (1.0, 3.0, 10.0)
 BAD_STATUSES = ("rejected", "failed")
 ARCHIVE_TASK_MIN = 100  # files archived by one task at least (threads)
-
-
-@dataclass
-class FileOutcome:
-    """What happened to one file: loaded, skipped, outside (the year range), rejected or failed, and why."""
-
-    file: str
-    status: str
-    load_id: int | None = None
-    rows: int = 0
-    datasets: str | None = None
-    years: str | None = None
-    message: str = ""
-    problems: list[str] = field(default_factory=list)
 
 
 def _transient_only(task: Any, task_run: Any, state: State) -> bool:
@@ -158,16 +140,9 @@ def parse_files(
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only, cache_policy=NO_CACHE)
 def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]:
-    """The one writer: each file's load (or rejection) in its own transaction, one connection per batch."""
-    run_id = flow_run.get_id()
-    outcomes: list[FileOutcome] = []
+    """The one writer: each file's load (or rejection) all-or-nothing, one connection per batch (flows.writer)."""
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        previous = ledger.last_loads(con, [item.archived.sha256 for item in pending])
-        corrections = quarantine.any_rejected(con)  # no rejected load yet: nothing a load could correct
-        for item in pending:
-            outcomes.append(_write_one(con, item, run_id, settings, previous.get(item.archived.sha256), corrections))
-            corrections = corrections or outcomes[-1].status == "rejected"
-    return outcomes
+        return writer.write_batch(con, pending, flow_run.get_id(), settings)
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
@@ -220,110 +195,6 @@ def _explicit_reruns(
         else:
             chosen.append(found)
     return chosen, notes
-
-
-# --- the steps of one file -------------------------------------------------------------------------
-
-
-def _write_one(
-    con: Any, item: Pending, run_id: str | None, settings: Settings, previous: ledger.LoadRecord | None,
-    corrections: bool = True,
-) -> FileOutcome:
-    name, sha = item.archived.display_name, item.archived.sha256
-    if item.outside:
-        return FileOutcome(name, "outside", message=item.outside)
-    decision = ledger.decision_for(previous, item.retry_of)  # again: makes a retried batch idempotent
-    if decision.skip_reason:
-        return FileOutcome(name, "skipped", message=decision.skip_reason)
-    load_id = ledger.start_load(con, sha, name, run_id, decision.retry_of)
-    try:
-        checked = _check_against_warehouse(con, item, load_id, settings, corrections)
-        return _finish_load(con, checked, load_id, _pause_hook(settings, item))
-    except Exception as exc:  # the transaction was rolled back: the load is failed, never half-done
-        ledger.finish_load(con, load_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        return FileOutcome(name, "failed", load_id, message=str(exc))
-
-
-def _check_against_warehouse(
-    con: Any, item: Pending, load_id: int, settings: Settings, corrections: bool = True
-) -> Pending:
-    """Compare with the previous year and the vintage being replaced (findings by status); link a correction
-    (when the warehouse holds a rejected load at all).
-
-    Runs in the writer, so loads committed earlier in the same run count as history.
-    """
-    validated = item.validated
-    if item.error is not None or item.failure is not None or validated is None or not validated.frames:
-        return item
-    from schemas.crosschecks import check_against_history, history_checked
-    from warehouse import history
-
-    held = {name: history.previous_values(con, name, frame) for name, frame in validated.frames.items()
-            if history_checked(name)}
-    checked = check_against_history(validated, held, settings.yoy_bound_pct)
-    summary = checked.summary()
-    if corrections:
-        quarantine.link_correction(con, load_id, summary["dataset"], summary["province_code"],
-                                   summary["reference_years"])
-    return replace(item, validated=checked)
-
-
-def _warnings(validated: ValidatedFile) -> dict[str, Any]:
-    shown = [f"warning: {p.where() + ': ' if p.where() else ''}{p.message}" for p in validated.warnings[:5]]
-    return {"message": f"{len(validated.warnings)} warning(s)" if validated.warnings else "", "problems": shown}
-
-
-def _finish_load(con: Any, item: Pending, load_id: int, before_commit: Callable[[], None] | None) -> FileOutcome:
-    name, validated = item.archived.display_name, item.validated
-    if item.error is not None:
-        load.reject_load(con, load_id, [_error_problem(item.error).as_row()], str(item.error), {})
-        return FileOutcome(name, "rejected", load_id, message=str(item.error), problems=[str(item.error)])
-    if item.failure is not None or validated is None:
-        ledger.finish_load(con, load_id, "failed", error=item.failure)
-        return FileOutcome(name, "failed", load_id, message=item.failure or "")
-    if validated.rejected:
-        from schemas.pipeline import first_problems
-
-        problems = [p.as_row() for p in validated.errors + validated.warnings]
-        load.reject_load(con, load_id, problems, first_problems(validated.errors), validated.summary())
-        return FileOutcome(
-            name, "rejected", load_id, message=f"{len(validated.errors)} problem(s)",
-            problems=[f"{p.where()}: {p.message}" for p in validated.errors[:5]], **_coverage(validated),
-        )
-    warnings = [p.as_row() for p in validated.warnings]
-    rows = load.commit_load(
-        con, load_id, item.archived.sha256, validated.frames, warnings, validated.summary(), before_commit
-    )
-    return FileOutcome(name, "loaded", load_id, rows, **_coverage(validated), **_warnings(validated))
-
-
-def _pause_hook(settings: Settings, item: Pending) -> Callable[[], None] | None:
-    """The test hook NIENGIAM_TEST_PAUSE_BEFORE_COMMIT: wait inside the open transaction."""
-    seconds = settings.pause_before_commit_s
-    if seconds <= 0:
-        return None
-
-    def pause() -> None:
-        print(f"test hook: pausing {seconds:g} s before committing {item.archived.display_name}",
-              file=sys.stderr, flush=True)
-        time.sleep(seconds)
-
-    return pause
-
-
-def _error_problem(exc: NiengiamError) -> Problem:
-    return problem(
-        "table",
-        sheet=exc.sheet,
-        cell=exc.cell,
-        detail=str(NiengiamError(exc.message, hint=exc.hint)) + "".join(f" {d}." for d in exc.details),
-        detail_vi=exc.message,
-    )
-
-
-def _coverage(validated: ValidatedFile) -> dict[str, str | None]:
-    summary = validated.summary()
-    return {"datasets": summary["dataset"], "years": summary["reference_years"]}
 
 
 # --- wiring ----------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from schemas.provinces import last_year_before_merger, predecessors
 from warehouse import db
 
 
-def _partitions(frame: pd.DataFrame) -> list[tuple[str, int]]:
+def partitions_read(frame: pd.DataFrame) -> list[tuple[str, int]]:
     """(province, year) of every figure in the frame, and of the year before (for growth); for a province
     formed on 2025-07-01, its predecessors in 2024."""
     wanted: dict[tuple[str, int], None] = {}
@@ -28,11 +28,17 @@ def _partitions(frame: pd.DataFrame) -> list[tuple[str, int]]:
     return list(wanted)
 
 
-def previous_values(con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Current figures of the file's partitions and of the year before them: grain, value and status."""
+def previous_values(
+    con: duckdb.DuckDBPyConnection, dataset_name: str, frame: pd.DataFrame | None,
+    partitions: list[tuple[str, int]] | None = None,
+) -> pd.DataFrame:
+    """Current figures of the file's partitions and of the year before them (or of the partitions given):
+    grain, value and status."""
     dataset = DATASETS[dataset_name]
     columns = ", ".join(f"f.{c}" for c in [*dataset.grain, dataset.value_column, "status"])
-    partitions = _partitions(frame) if {"province_code", "reference_year"} <= set(frame.columns) else []
+    if partitions is None:
+        has_keys = frame is not None and {"province_code", "reference_year"} <= set(frame.columns)
+        partitions = partitions_read(frame) if has_keys else []
     if not partitions:
         return pd.DataFrame(columns=[*dataset.grain, dataset.value_column, "status"])
     wanted, values = db.unnested(partitions, ["province_code", "reference_year"])

@@ -95,19 +95,41 @@ def start_load(
     retry_of: int | None = None,
 ) -> int:
     """Open a ledger row in state 'running' and return its load id."""
-    attempt = 1
-    if retry_of is not None:
-        row = con.execute(
+    [load_id] = start_loads(con, [(sha256, file_name, retry_of)], flow_run_id)
+    return load_id
+
+
+def start_loads(
+    con: duckdb.DuckDBPyConnection, files: list[tuple[str, str, int | None]], flow_run_id: str | None
+) -> list[int]:
+    """Open a 'running' ledger row for each (sha256, file name, retry_of), in order, in two statements;
+    their load ids, ascending in the order given."""
+    if not files:
+        return []
+    attempts = []
+    for _, _, retry_of in files:  # a re-run's attempt number: one lookup per retried file
+        row = None if retry_of is None else con.execute(
             "select count(*) from meta.loads where load_id = ? or retry_of = ?", [retry_of, retry_of]
         ).fetchone()
-        attempt = int(row[0]) + 1 if row else 1
-    [(load_id,)] = con.execute(
-        "insert into meta.loads (load_id, source_sha256, file_name, status, flow_run_id, retry_of,"
-        " attempt, pid, hostname, started_at) values (nextval('meta.load_id_seq'), ?, ?, 'running', ?, ?, ?,"
-        " ?, ?, current_timestamp) returning load_id",
-        [sha256, file_name, flow_run_id, retry_of, attempt, os.getpid(), socket.gethostname()],
-    ).fetchall()
-    return int(load_id)
+        attempts.append(int(row[0]) + 1 if row else 1)
+    ids = sorted(int(r[0]) for r in con.execute(
+        "select nextval('meta.load_id_seq') from range(?)", [len(files)]
+    ).fetchall())
+    rows = [(load_id, sha, name, retry_of, attempt)
+            for load_id, (sha, name, retry_of), attempt in zip(ids, files, attempts, strict=True)]
+    started, values = db.unnested(rows, ["load_id", "source_sha256", "file_name", "retry_of", "attempt"])
+    con.execute(
+        "insert into meta.loads (load_id, source_sha256, file_name, status, flow_run_id, retry_of, attempt, pid,"
+        " hostname, started_at) select s.load_id, s.source_sha256, s.file_name, 'running', ?, s.retry_of,"
+        f" s.attempt, ?, ?, current_timestamp from ({started}) as s",
+        [flow_run_id, os.getpid(), socket.gethostname(), *values],
+    )
+    return ids
+
+
+_FINISH_FIELDS = ("dataset", "province_code", "reference_years", "layout_spec", "rows_in", "rows_loaded",
+                  "rows_rejected", "error")
+_FINISH_TYPES = ("varchar", "varchar", "varchar", "varchar", "bigint", "bigint", "bigint", "varchar")
 
 
 def finish_load(
@@ -131,6 +153,20 @@ def finish_load(
         " finished_at = current_timestamp where load_id = ?",
         [status, dataset, province_code, reference_years, layout_spec, rows_in, rows_loaded,
          rows_rejected, error, load_id],
+    )
+
+
+def finish_loads(con: duckdb.DuckDBPyConnection, finished: list[tuple[int, str, dict]]) -> None:
+    """finish_load for many (load id, status, fields as finish_load's keywords), in one statement."""
+    if not finished:
+        return
+    rows = [(load_id, status, *(fields.get(f) for f in _FINISH_FIELDS)) for load_id, status, fields in finished]
+    select, values = db.unnested(rows, ["load_id", "status", *_FINISH_FIELDS])
+    assigned = ", ".join(f"{f} = v.{f}::{t}" for f, t in zip(_FINISH_FIELDS, _FINISH_TYPES, strict=True))
+    con.execute(
+        f"update meta.loads as l set status = v.status, {assigned}, finished_at = current_timestamp"
+        f" from ({select}) as v where l.load_id = v.load_id",
+        values,
     )
 
 
@@ -165,16 +201,22 @@ def _alive(pid: int | None) -> bool:
 
 def record_problems(con: duckdb.DuckDBPyConnection, load_id: int, problems: list[dict]) -> None:
     """Write a load's problems (errors and warnings) into meta.quarantine in one insert."""
-    if not problems:
-        return
+    record_problems_of(con, [(load_id, problems)])
+
+
+def record_problems_of(con: duckdb.DuckDBPyConnection, loads: list[tuple[int, list[dict]]]) -> None:
+    """record_problems for many loads, in one insert, in the order given."""
     fields = ("sheet", "cell", "column", "value", "rule", "severity", "message", "message_vi")
-    rows = ([None if p.get(f) is None else str(p[f]) for f in fields] for p in problems)
-    select, values = db.unnested(rows, ["sheet", "cell", "column_name", "value", "rule", "severity", "message",
-                                        "message_vi"], "::varchar[]")
+    rows = [[str(load_id), *(None if p.get(f) is None else str(p[f]) for f in fields)]
+            for load_id, problems in loads for p in problems]
+    if not rows:
+        return
+    select, values = db.unnested(rows, ["load_id", "sheet", "cell", "column_name", "value", "rule", "severity",
+                                        "message", "message_vi"], "::varchar[]")
     con.execute(
         "insert into meta.quarantine (load_id, sheet, cell, column_name, value, rule, severity, message,"
-        f" message_vi) select ?, * from ({select})",
-        [load_id, *values],
+        f" message_vi) select load_id::bigint, * exclude (load_id) from ({select})",
+        values,
     )
 
 

@@ -60,6 +60,7 @@ def _loaded_twice(tmp_path: Path, backfill, wave_max: int, monkeypatch: pytest.M
     return first, second, warehouse_contents(settings.database)
 
 
+@pytest.mark.slow
 def test_waves_leave_the_same_warehouse_as_one_file_at_a_time(
     tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -72,6 +73,7 @@ def test_waves_leave_the_same_warehouse_as_one_file_at_a_time(
     assert together == alone
 
 
+@pytest.mark.slow
 def test_a_wave_reads_history_written_earlier_in_the_same_wave(
     tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,6 +91,7 @@ def test_a_wave_reads_history_written_earlier_in_the_same_wave(
     assert findings[0][0] > 0  # 2021, its previous year, came from the same wave's first files
 
 
+@pytest.mark.slow
 def test_a_wave_that_fails_is_written_again_file_by_file(
     tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -222,11 +222,37 @@ def validate(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list
     return checked, problems + found
 
 
-def prepare(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """What runs before the contract: canonical units, the 2025 map, and the structure shares."""
+def prepare(
+    dataset_name: str, frame: pd.DataFrame, in_units: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """What runs before the contract: canonical units (unless `in_units` is the frame already converted),
+    the 2025 map, and the structure shares."""
     dataset = DATASETS[dataset_name]
-    frame, problems = place_on_map(to_canonical_units(dataset, frame), dataset.boundary_year)
+    converted = to_canonical_units(dataset, frame) if in_units is None else in_units
+    frame, problems = place_on_map(converted, dataset.boundary_year)
     return frame, problems + share_findings(dataset, frame)
+
+
+UNIT_COLUMNS = ("unit", "original_value", "original_unit")  # with the value column: what the units change
+
+
+def to_canonical_units_together(dataset_name: str, frames: list[pd.DataFrame]) -> list[pd.DataFrame] | None:
+    """`to_canonical_units` of each frame, computed once for all of them (a conversion depends on its row
+    alone); None for a single frame, and when the frames' value and unit columns are not typed alike (each
+    is then converted alone)."""
+    dataset = DATASETS[dataset_name]
+    columns = [dataset.value_column, "unit"]
+    if len(frames) < 2 or not all(set(columns) <= set(f.columns) for f in frames):
+        return None
+    if len({tuple(str(f[c].dtype) for c in columns) for f in frames}) > 1:
+        return None
+    converted = to_canonical_units(dataset, pd.concat([f[columns] for f in frames], ignore_index=True))
+    out, start = [], 0
+    for frame in frames:
+        part = converted.iloc[start:start + len(frame)].set_axis(frame.index)
+        start += len(frame)
+        out.append(frame.assign(**{c: part[c] for c in (dataset.value_column, *UNIT_COLUMNS)}))
+    return out
 
 
 def check_contract(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from schemas.contracts import check_contract, check_contract_together, prepare
+from schemas.contracts import check_contract, check_contract_together, prepare, to_canonical_units_together
 from schemas.crosschecks import DEFAULT_YOY_BOUND_PCT, LARGE_FRAME_ROWS, OwnFindings, own_findings
 from schemas.datasets import DATASETS, to_dataset_frame
 from schemas.errors import DataError
@@ -122,10 +122,12 @@ def validate_files(
     rows also gets its year-over-year findings against an empty warehouse, with `bound_pct` (the setting
     the writer will check with): `ValidatedFile.own_findings`.
     """
+    in_units = _in_units_together(files)
     prepared: list[dict[str, tuple[pd.DataFrame, list[Problem]]] | Exception] = []
-    for parsed in files:
+    for i, parsed in enumerate(files):
         try:
-            prepared.append({name: prepare(name, frame) for name, frame in parsed.frames.items()})
+            prepared.append({name: prepare(name, frame, in_units.get((i, name)))
+                             for name, frame in parsed.frames.items()})
         except Exception as exc:  # reported for this file only
             prepared.append(exc)
     together: list[dict[str, pd.DataFrame]] = [{} for _ in files]  # per file: dataset -> coerced frame
@@ -144,6 +146,25 @@ def validate_files(
         except Exception as exc:
             results.append(exc)
     return results
+
+
+def _in_units_together(files: list[ParsedFile]) -> dict[tuple[int, str], pd.DataFrame]:
+    """(file, dataset) -> the frame in canonical units, converted together with the batch's other frames
+    of the dataset (pandas costs the same for a few hundred rows as for thousands); missing where the
+    batch could not be converted at once, so that `prepare` converts that frame alone."""
+    members: dict[str, list[int]] = {}
+    for i, parsed in enumerate(files):
+        for name, frame in parsed.frames.items():
+            if len(frame) <= TOGETHER_MAX_ROWS:
+                members.setdefault(name, []).append(i)
+    out: dict[tuple[int, str], pd.DataFrame] = {}
+    for name, which in members.items():
+        try:
+            converted = to_canonical_units_together(name, [files[i].frames[name] for i in which])
+        except Exception:  # each frame alone then, and its own error for its own file
+            converted = None
+        out.update(((i, name), frame) for i, frame in zip(which, converted or [], strict=False))
+    return out
 
 
 def _validated(

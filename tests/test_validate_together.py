@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from niengiam import samples
+from schemas import contracts
 from schemas.contracts import check_contract, check_contract_together, prepare
 from schemas.errors import DataError
 from schemas.parse import ParseContext
@@ -30,7 +31,8 @@ def _parsed(folder: Path) -> list[ParsedFile]:
 @pytest.fixture(scope="module")
 def batch(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[ParsedFile]:
     """The demo's 18 files, one of them twice, a file whose total is not the sum of its parts, a word
-    where a number belongs, and a final figure for a year the demo has as an estimate."""
+    where a number belongs, a final figure for a year the demo has as an estimate, and a year written in
+    millions of dong (converted into billions with the others' figures)."""
     folder = tmp_path_factory.mktemp("together")
     for path in sample_dir.iterdir():
         shutil.copy(path, folder / path.name)
@@ -42,6 +44,7 @@ def batch(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Pa
     word.rows[1][6] = "chưa có"
     samples.write_xlsx(word, folder / "phu-tho_2013_gia-tri-sxcn_chu.xlsx")
     samples.write_xlsx(output_table(2015, status="Chính thức", scale=1.02), folder / "phu-tho_2015_chinh-thuc.xlsx")
+    samples.write_xlsx(output_table(2011, unit="Triệu đồng", scale=1000), folder / "phu-tho_2011_trieu-dong.xlsx")
     return _parsed(folder)
 
 
@@ -64,7 +67,7 @@ def _alone(parsed: ParsedFile) -> object:
 
 def test_a_batch_validated_together_equals_each_file_alone(batch: list[ParsedFile]) -> None:
     together = validate_files(batch)
-    assert len(together) == len(batch) == 22
+    assert len(together) == len(batch) == 23
     for parsed, result in zip(batch, together, strict=True):
         _same(result, _alone(parsed))
     rejected = [p.file_name for p, r in zip(batch, together, strict=True) if isinstance(r, Exception) or r.errors]
@@ -100,3 +103,15 @@ def test_a_file_that_fails_alone_keeps_its_error_in_a_batch(batch: list[ParsedFi
     assert isinstance(results[1], DataError) and "holds no figures" in str(results[1])
     _same(results[0], _alone(batch[0]))
     _same(results[2], _alone(batch[1]))
+
+
+def test_units_are_converted_together_as_alone(batch: list[ParsedFile], monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    real = contracts.to_canonical_units
+    monkeypatch.setattr(contracts, "to_canonical_units", lambda d, f: calls.append(len(f)) or real(d, f))
+    [millions] = [p for p in batch if p.file_name == "phu-tho_2011_trieu-dong.xlsx"]
+    converted = validate_files(batch)[batch.index(millions)].frames["industrial_output"]
+    assert len(calls) == 3  # once per dataset (industrial output, trade, awards), for all the files
+    assert set(converted["original_unit"]) == {"mn_vnd"} and set(converted["unit"]) == {"bn_vnd"}
+    assert (converted["value_bn_vnd"] * 1000 - converted["original_value"]).abs().max() < 1e-6
+    _same(validate_files(batch)[batch.index(millions)], _alone(millions))

@@ -10,6 +10,7 @@ import types
 from collections.abc import Callable
 from functools import cache, partial
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -276,16 +277,21 @@ def check_contract_together(dataset_name: str, frames: list[pd.DataFrame]) -> li
     alone (`check_contract`), which names every cell.
     """
     schema = _batch_schema(dataset_name)
-    batch = pd.concat([f.assign(**{BATCH_FILE: i}) for i, f in enumerate(frames)], ignore_index=True)
+    batch = pd.concat(frames, ignore_index=True)
+    batch[BATCH_FILE] = np.repeat(np.arange(len(frames), dtype=np.int64), [len(f) for f in frames])
     try:
-        checked = schema.validate(batch, lazy=True)
+        checked = schema.validate(batch, lazy=True).drop(columns=BATCH_FILE)
     except pa.errors.SchemaErrors:
         return None
     coerced, out, start = set(schema.columns), [], 0
     for frame in frames:
-        part = checked.iloc[start:start + len(frame)][list(frame.columns)].set_axis(frame.index)
+        part = checked.iloc[start:start + len(frame)]
         start += len(frame)
-        kept = [c for c in frame.columns if c not in coerced and part[c].dtype != frame[c].dtype]
+        if list(part.columns) != list(frame.columns):
+            part = part[list(frame.columns)]
+        part = part.set_axis(frame.index)
+        types, written = part.dtypes, frame.dtypes
+        kept = [c for c in frame.columns if c not in coerced and types[c] != written[c]]
         out.append(part.assign(**{c: frame[c] for c in kept}) if kept else part)  # as concat left them
     return out
 

@@ -59,7 +59,7 @@ class Catalog:
 
 def _read_rows(name: str) -> list[dict[str, str]]:
     source = resources.files("schemas") / "catalogs" / f"{name}.csv"
-    with source.open(encoding="utf-8", newline="") as handle:
+    with source.open("r", encoding="utf-8", newline="") as handle:  # type: ignore[call-overload]  # a file on disk
         return [{k: clean_text(v) for k, v in row.items()} for row in csv.DictReader(handle)]
 
 

@@ -1,0 +1,196 @@
+"""The two ways parse_table builds a table agree: plain Python for small tables, column-wise pandas for large ones.
+
+Each case is parsed twice, once with SMALL_TABLE_ROWS as shipped and once with it at -1 (every table
+column-wise), and the frames (columns, order, dtypes, values), problems and row counts must be equal.
+The cases mix what a department's workbook holds: figures that do not parse, blanks and dashes,
+ditto marks, labels and units no catalogue knows, years that contradict the title, several columns for
+one field, a text field kept as written, and columns of figures set by a header pattern.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import schemas.parse as parse
+from niengiam.samples import awards_table, industrial_output_table, trade_table, write_xlsx
+from schemas.datasets import DATASETS, _dataset_frame_by_steps, to_dataset_frame
+from schemas.grid import Sheet, read_workbook
+from schemas.parse import ParseContext, ParsedTable, find_header, find_tables, parse_table
+from schemas.specs import load_specs, parse_spec
+from schemas.text import _strip_marks
+
+SPEC = """
+id = "test/fast-paths"
+version = 1
+dataset = "trade"
+missing_means_zero = {zero}
+
+[sheet]
+max_header_rows = 2
+
+[fields.reference_year]
+sources = [["Năm"]]
+from_title = true
+
+[fields.product_group_code]
+sources = [["Mã nhóm"], ["Nhóm hàng"]]
+lookup = "trade_groups"
+required = true
+
+[fields.flow_code]
+sources = [["Chiều"]]
+lookup = "trade_flows"
+default = "export"
+
+[fields.note]
+sources = [["Ghi chú"]]
+{note_default}
+
+[fields.province_code]
+sources = [["Tỉnh"]]
+lookup = "provinces"
+from_title = true
+
+[unit]
+sources = [["ĐVT"]]
+lookup = "units"
+default = "mn_usd"
+
+[[measures]]
+headers = ["Giá trị"]
+set = {{ basis = "value" }}
+
+[[measures]]
+header_pattern = "ke hoach (?P<plan_year>20\\\\d\\\\d)"
+"""
+
+HEADER = ["Năm", "Mã nhóm", "Nhóm hàng", "Chiều", "Ghi chú", "ĐVT", "Giá trị", "Kế hoạch 2021"]
+YEARS = [2020, 2020.0, 2019, "2020", "năm 2018", "abc", None, True]
+CODES = ["TOTAL", "TEXTILES", "XYZ", None, None, '"', ""]
+GROUPS = ["Dệt may", "Hàng dệt may", "Không rõ", None, "  Tổng số  ", '"']
+FLOWS = ["Xuất khẩu", "Nhập khẩu", None, "???", '"']
+NOTES = [None, "a", "  b  ", '"', "ghi chú"]
+UNITS = [None, None, "triệu USD", "tấn", "furlongs", "?", '"']
+FIGURES = [1.5, 0, 0.0, None, None, "1.234,5", "abc", "-", "12%", 3, "x", "", True]
+
+
+def _both(match: parse.HeaderMatch, monkeypatch: pytest.MonkeyPatch, context: ParseContext) -> list[ParsedTable]:
+    """The table parsed the small way and the column-wise way (the small way must have been taken)."""
+    calls = []
+    small = parse._parse_small
+
+    def counted(*args: object) -> ParsedTable:
+        calls.append(1)
+        return small(*args)
+
+    monkeypatch.setattr(parse, "_parse_small", counted)
+    fast = parse_table(match, context)
+    assert calls, "the case did not take the small-table path"
+    monkeypatch.setattr(parse, "SMALL_TABLE_ROWS", -1)
+    slow = parse_table(match, context)
+    monkeypatch.undo()
+    return [fast, slow]
+
+
+def _assert_same(fast: ParsedTable, slow: ParsedTable) -> None:
+    assert list(fast.frame.columns) == list(slow.frame.columns)
+    assert list(fast.frame.dtypes) == list(slow.frame.dtypes)
+    pd.testing.assert_frame_equal(fast.frame, slow.frame, check_exact=True)
+    for column in fast.frame.columns:  # NaN against None, 2020 against 2020.0
+        assert [type(v) for v in fast.frame[column]] == [type(v) for v in slow.frame[column]], column
+    assert fast.problems == slow.problems
+    assert [type(p.value) for p in fast.problems] == [type(p.value) for p in slow.problems]
+    assert (fast.rows_in, fast.header_row, fast.sheet) == (slow.rows_in, slow.header_row, slow.sheet)
+    if not fast.frame.empty:
+        dataset = DATASETS[fast.spec.dataset]
+        shaped = to_dataset_frame(dataset, fast.frame)
+        by_steps = _dataset_frame_by_steps(dataset, fast.frame.rename(columns={"value": dataset.value_column}))
+        assert list(shaped.dtypes) == list(by_steps.dtypes)
+        pd.testing.assert_frame_equal(shaped, by_steps, check_exact=True)
+
+
+def _random_sheet(rng: random.Random, rows: int, title: list[str]) -> Sheet:
+    cells: list[list[object]] = [[line] for line in title] + [list(HEADER)]
+    for _ in range(rows):
+        cells.append([rng.choice(YEARS), rng.choice(CODES), rng.choice(GROUPS), rng.choice(FLOWS), rng.choice(NOTES),
+                      rng.choice(UNITS), rng.choice(FIGURES), rng.choice(FIGURES)][: rng.choice([8, 8, 8, 7, 6])])
+    return Sheet("Biểu 1", cells)
+
+
+@pytest.mark.parametrize("zero", ["true", "false"])
+@pytest.mark.parametrize("note_default", ['default = "none"', ""])
+def test_random_tables_parse_the_same_both_ways(monkeypatch, zero, note_default):
+    spec = parse_spec(SPEC.format(zero=zero, note_default=note_default), "test.toml")
+    rng = random.Random(f"{zero}{note_default}")
+    titles = [
+        ["UBND TỈNH PHÚ THỌ", "XUẤT KHẨU NĂM 2020", "(Đơn vị tính: triệu USD)"],
+        ["XUẤT KHẨU", "(Đơn vị tính: furlongs)"],
+        ["BÁO CÁO"],
+    ]
+    problems = set()
+    for number in range(40):
+        sheet = _random_sheet(rng, rng.choice([0, 1, 5, 60]), titles[number % len(titles)])
+        match = find_header(spec, sheet)
+        assert match is not None and match.complete
+        context = ParseContext("t.xlsx", default_province=rng.choice([None, "01"]))
+        fast, slow = _both(match, monkeypatch, context)
+        _assert_same(fast, slow)
+        problems |= {p.rule for p in fast.problems}
+    assert problems >= {"number", "unit", "known_code", "year_mismatch", "table"}
+
+
+@pytest.mark.parametrize("table", [industrial_output_table, trade_table, awards_table])
+def test_sample_workbooks_parse_the_same_both_ways(monkeypatch, tmp_path: Path, table):
+    """The shipped specs on the sample tables, as written and with cells spoilt the way real files are."""
+    rng = random.Random(table.__name__)
+    for year in (2010, 2013, 2015):
+        sample = table(year)
+        for spoilt in range(4):
+            rows = [list(r) for r in sample.rows]
+            for _ in range(spoilt * 6):
+                row, col = rng.randrange(len(rows)), rng.randrange(len(rows[0]))
+                rows[row][col] = rng.choice(["abc", None, "-", '"', "Không rõ", 2019, "1.234,5", "tấn", "??"])
+            path = write_xlsx(replace(sample, rows=rows), tmp_path / f"{year}-{spoilt}.xlsx")
+            [match] = find_tables(read_workbook(path, path.name), load_specs(()))
+            fast, slow = _both(match, monkeypatch, ParseContext(path.name))
+            _assert_same(fast, slow)
+
+
+def test_a_default_of_another_type_takes_the_column_wise_path(monkeypatch):
+    """A year default written as a TOML number would change the year column's dtype: not the small path."""
+    text = SPEC.format(zero="false", note_default="").replace('from_title = true\n\n[fields.product', 'default = 2020\n\n[fields.product', 1)
+    spec = parse_spec(text, "test.toml")
+    match = find_header(spec, _random_sheet(random.Random(3), 20, ["BÁO CÁO"]))
+    calls = []
+    monkeypatch.setattr(parse, "_parse_small", lambda *args: calls.append(1))
+    table = parse_table(match, ParseContext("t.xlsx"))
+    assert not calls and not table.frame.empty
+
+
+def test_marks_stripped_as_unicodedata_says():
+    """The translate table drops exactly the characters with a combining class, after NFKD."""
+    import unicodedata
+
+    text = "".join(chr(c) for c in range(0x3000) if not 0xD800 <= c < 0xE000) + "Hà Nội m² Ǆ ﬁ"
+    expected = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    assert _strip_marks(text) == expected
+
+
+def test_header_search_shortcuts_agree_with_the_bands(tmp_path: Path):
+    """A one-row band's keys taken from its cells, and the first row of figures under a band, as the bands say."""
+    sheets = [_random_sheet(random.Random(seed), 30, ["XUẤT KHẨU NĂM 2020", "", "(ĐVT: triệu USD)"]) for seed in range(5)]
+    for table in (industrial_output_table, trade_table, awards_table):
+        path = write_xlsx(table(2012), tmp_path / f"{table.__name__}.xlsx")
+        sheets += read_workbook(path, path.name).sheets  # merged header cells, title rows, notes
+    for sheet in sheets:
+        top = parse.SheetTop(sheet)
+        for row in range(min(sheet.height, parse.HEADER_SEARCH_ROWS)):
+            assert top.words(row, 1) == frozenset().union(*top.keys(row, 1).values())
+            for stop in range(row + 1, row + 6):
+                figures = [r for r in range(row + 1, min(stop, sheet.height)) if any(map(parse._is_figure, sheet.rows[r]))]
+                assert top.first_figure_row(row + 1, stop) == (figures[0] if figures else stop)

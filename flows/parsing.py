@@ -44,8 +44,7 @@ def parse_batch(
     for item in pending:
         step = _parse_one(item, specs, settings, province, years)
         if not isinstance(step, Pending) and any(len(f) > TOGETHER_MAX_ROWS for f in step.frames.values()):
-            # a large table alone, at once: one parsed table in memory at a time
-            [result] = validate_files([step], settings.yoy_bound_pct)
+            [result] = validate_files([step])  # a large table alone, at once: one parsed table in memory at a time
             step = _outcome(item, result)
         steps.append(step)
     waiting = [i for i, step in enumerate(steps) if not isinstance(step, Pending)]  # parsed, to validate together

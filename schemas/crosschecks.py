@@ -365,62 +365,17 @@ def history_checked(dataset_name: str) -> bool:
     return bool(dataset.plausibility or dataset.indices)
 
 
-class OwnFindings(NamedTuple):
-    """What the history-dependent checks find in a large frame when the warehouse holds nothing for it.
-
-    Computed at validation time (schemas.pipeline, in the parse process: off the writer's critical path)
-    and used by `check_against_history` when the warehouse's figures for the dataset are missing or empty
-    and the bound is the same. `frame` is the frame they were computed from, the very object in
-    `ValidatedFile.frames` (pickling the file keeps the two one object); the checks run again for a frame
-    replaced since.
-    """
-
-    bound_pct: float
-    problems: list[Problem]
-    frame: pd.DataFrame
-
-
-def _history_findings(
-    dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame | None, bound_pct: float
-) -> list[Problem]:
-    """The findings of every history-dependent check of one dataset, in the order the file reports them."""
-    found = plausibility_findings(dataset, frame, previous, bound_pct) if dataset.plausibility else []
-    return found + index_findings(dataset, frame, previous)
-
-
-def own_findings(dataset_name: str, frame: pd.DataFrame, bound_pct: float) -> OwnFindings | None:
-    """For a frame of more than LARGE_FRAME_ROWS rows of a history-checked dataset: its findings against
-    an empty warehouse (from the file alone), exactly what `check_against_history` would add then.
-
-    None for a smaller frame (nothing is computed: a few hundred rows cost the writer little), for a dataset
-    no such check applies to, and when a check fails here: the writer's check then runs, and fails, as before.
-    """
-    if len(frame) <= LARGE_FRAME_ROWS or not history_checked(dataset_name):
-        return None
-    try:
-        return OwnFindings(bound_pct, _history_findings(DATASETS[dataset_name], frame, None, bound_pct), frame)
-    except Exception:
-        return None
-
-
 def check_against_history(
     validated: ValidatedFile, previous: dict[str, pd.DataFrame], bound_pct: float = DEFAULT_YOY_BOUND_PCT
 ) -> ValidatedFile:
-    """The file with the findings of every history-dependent check added to its errors and warnings.
-
-    A dataset the warehouse holds nothing for (`previous` has no frame for it, or an empty one) takes the
-    findings computed at validation (`ValidatedFile.own_findings`) when they were computed with this bound
-    from this frame: the same findings, in the same order, as computing them here.
-    """
+    """The file with the findings of every history-dependent check added to its errors and warnings."""
     found: list[Problem] = []
     for name, frame in validated.frames.items():
+        dataset = DATASETS[name]
         held = previous.get(name)
-        own = validated.own_findings.get(name)
-        if (own is not None and own.frame is frame and own.bound_pct == bound_pct
-                and (held is None or len(held) == 0)):
-            found += own.problems
-        else:
-            found += _history_findings(DATASETS[name], frame, held, bound_pct)
+        if dataset.plausibility:
+            found += plausibility_findings(dataset, frame, held, bound_pct)
+        found += index_findings(dataset, frame, held)
     errors = [p for p in found if p.severity == "error"]
     warnings = [p for p in found if p.severity != "error"]
     return replace(validated, errors=[*validated.errors, *errors], warnings=[*validated.warnings, *warnings])

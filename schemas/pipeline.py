@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from schemas.contracts import check_contract, check_contract_together, prepare, to_canonical_units_together
-from schemas.crosschecks import DEFAULT_YOY_BOUND_PCT, LARGE_FRAME_ROWS, OwnFindings, own_findings
+from schemas.crosschecks import LARGE_FRAME_ROWS
 from schemas.datasets import DATASETS, to_dataset_frame
 from schemas.errors import DataError
 from schemas.grid import Workbook, read_workbook
@@ -38,10 +38,6 @@ class ValidatedFile:
     warnings: list[Problem] = field(default_factory=list)
     specs: list[str] = field(default_factory=list)
     rows_in: int = 0
-    # dataset -> its history-dependent findings against an empty warehouse, for a frame of more than
-    # LARGE_FRAME_ROWS rows (crosschecks.own_findings): computed while validating, used by the writer;
-    # derived from the frames, so neither shown nor compared
-    own_findings: dict[str, OwnFindings] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def rejected(self) -> bool:
@@ -112,15 +108,11 @@ def validate_file(parsed: ParsedFile) -> ValidatedFile:
 TOGETHER_MAX_ROWS = LARGE_FRAME_ROWS  # a frame larger than this is checked alone: batching saves nothing there
 
 
-def validate_files(
-    files: list[ParsedFile], bound_pct: float = DEFAULT_YOY_BOUND_PCT
-) -> list[ValidatedFile | Exception]:
+def validate_files(files: list[ParsedFile]) -> list[ValidatedFile | Exception]:
     """validate_file for each file, or the exception it raised; each file's result is the same as alone.
 
     The contract of a dataset runs once for all the files' frames (`check_contract_together`) and file by
-    file only when something fails there, to locate the problems. A frame of more than LARGE_FRAME_ROWS
-    rows also gets its year-over-year findings against an empty warehouse, with `bound_pct` (the setting
-    the writer will check with): `ValidatedFile.own_findings`.
+    file only when something fails there, to locate the problems.
     """
     in_units = _in_units_together(files)
     prepared: list[dict[str, tuple[pd.DataFrame, list[Problem]]] | Exception] = []
@@ -142,7 +134,7 @@ def validate_files(
         try:
             if isinstance(ready, Exception):
                 raise ready
-            results.append(_validated(parsed, ready, checked_here, bound_pct))
+            results.append(_validated(parsed, ready, checked_here))
         except Exception as exc:
             results.append(exc)
     return results
@@ -168,10 +160,7 @@ def _in_units_together(files: list[ParsedFile]) -> dict[tuple[int, str], pd.Data
 
 
 def _validated(
-    parsed: ParsedFile,
-    prepared: dict[str, tuple[pd.DataFrame, list[Problem]]],
-    checked: dict[str, pd.DataFrame],
-    bound_pct: float = DEFAULT_YOY_BOUND_PCT,
+    parsed: ParsedFile, prepared: dict[str, tuple[pd.DataFrame, list[Problem]]], checked: dict[str, pd.DataFrame]
 ) -> ValidatedFile:
     result = ValidatedFile(parsed.file_name, {}, specs=parsed.specs, rows_in=parsed.rows_in)
     result.errors += [p for p in parsed.problems if p.severity == "error"]
@@ -184,10 +173,6 @@ def _validated(
             problems = problems + found
         result.errors += [p for p in problems if p.severity == "error"]
         result.warnings += [p for p in problems if p.severity != "error"]
-        if len(result.frames[name]) > LARGE_FRAME_ROWS:  # a small frame pays nothing here
-            own = own_findings(name, result.frames[name], bound_pct)
-            if own is not None:
-                result.own_findings[name] = own
     if not result.frames and not result.errors:
         raise DataError("the file holds no figures", file=parsed.file_name)
     return result

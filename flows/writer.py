@@ -19,7 +19,7 @@ from flows.parsing import Pending
 from flows.settings import Settings
 from schemas.errors import NiengiamError
 from schemas.problems import Problem, problem
-from warehouse import ledger, load, quarantine
+from warehouse import db, ledger, load, quarantine
 
 if TYPE_CHECKING:  # the parsing modules (pandas, pandera) are imported where a file is written
     import pandas as pd
@@ -143,16 +143,11 @@ def _write_wave(
 ) -> list[FileOutcome] | None:
     """The wave's loads in one transaction; None (nothing written) when it failed as a whole."""
     try:
-        con.execute("begin transaction")
-        try:
+        with db.transaction(con):
             outcomes = _wave_in_transaction(con, wave, ids, settings, corrections)
             pause = _pause_hook(settings, wave)
             if pause is not None:
                 pause()
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     except Exception:  # written again file by file: the file at fault fails alone, with its own error
         return None
     return outcomes
@@ -310,14 +305,9 @@ def _footprint(item: Pending) -> tuple[set[tuple], bool]:
         keys = tuple(getattr(DATASETS[name], "partition_keys", ("province_code", "reference_year")))
         if keys != ("province_code", "reference_year"):
             reads = history.partitions_read(frame) if history_checked(name) else []
-            mine.update((name, *p) for p in [*reads, *_province_years(frame)])
+            written = db.distinct_rows(frame, ["province_code", "reference_year"])
+            mine.update((name, *p) for p in [*reads, *written])
     return mine, False
-
-
-def _province_years(frame: pd.DataFrame) -> list[tuple]:
-    from warehouse import db
-
-    return db.distinct_rows(frame, ["province_code", "reference_year"])
 
 
 # --- outcomes -----------------------------------------------------------------------------------

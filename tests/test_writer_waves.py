@@ -47,6 +47,11 @@ def backfill(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path
     return files, _write(fixed, *BAD)
 
 
+def _settings(home: Path):
+    """Settings in a fresh home, with batches of 9 files (two waves of a province's three years)."""
+    return dataclasses.replace(load_settings(env={}, home=home), batch_size=9)
+
+
 def _run(settings, paths: list[Path]) -> list[str]:
     state = ingest([str(p) for p in paths], settings, progress=False, return_state=True)
     return [o.status for o in state.result(raise_on_failure=False)]
@@ -55,7 +60,7 @@ def _run(settings, paths: list[Path]) -> list[str]:
 def _loaded_twice(tmp_path: Path, backfill, wave_max: int, monkeypatch: pytest.MonkeyPatch):
     files, fixed = backfill
     monkeypatch.setattr(writer, "WAVE_MAX_FILES", wave_max)
-    settings = dataclasses.replace(load_settings(env={}, home=tmp_path / f"home-{wave_max}"), batch_size=9)
+    settings = _settings(tmp_path / f"home-{wave_max}")
     first, second = _run(settings, files), _run(settings, [fixed])
     return first, second, warehouse_contents(settings.database)
 
@@ -78,7 +83,7 @@ def test_a_wave_reads_history_written_earlier_in_the_same_wave(
     tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files, _ = backfill
-    settings = dataclasses.replace(load_settings(env={}, home=tmp_path / "home"), batch_size=9)
+    settings = _settings(tmp_path / "home")
     waves: list[int] = []
     real = writer._write_wave
     monkeypatch.setattr(writer, "_write_wave", lambda con, wave, *a: waves.append(len(wave)) or real(con, wave, *a))
@@ -96,7 +101,7 @@ def test_a_wave_that_fails_is_written_again_file_by_file(
     tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files, _ = backfill
-    settings = dataclasses.replace(load_settings(env={}, home=tmp_path / "home"), batch_size=9)
+    settings = _settings(tmp_path / "home")
     real = load.replace_partitions_of
 
     def full_disk_for_awards(con, dataset_name, loads):

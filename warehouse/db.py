@@ -100,6 +100,18 @@ def registered(con: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[duckdb
 
 
 @contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The block in one transaction: committed when it ends, rolled back when it raises (and re-raised)."""
+    con.execute("begin transaction")
+    try:
+        yield con
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+@contextmanager
 def writing(path: Path, timeout_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived write connection, with the schema brought up to date."""
     con = open_database(path, read_only=False, timeout_s=timeout_s)
@@ -139,17 +151,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
         version = int(name.split("_", 1)[0])
         if version in done:
             continue
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute(
                 "insert into meta.schema_migrations values (?, ?, current_timestamp)",
                 [version, name],
             )
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
         applied.append(version)
     return applied
 
@@ -168,16 +175,11 @@ def rebuild_views(con: duckdb.DuckDBPyConnection) -> None:
     """Recreate every reporting view from warehouse/views/*.sql in one transaction, and remember from what."""
     views = _sql_files("views")
     fingerprint = _views_fingerprint(con, views)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for _name, sql in views:
             con.execute(sql)
         con.execute("delete from meta.view_definitions")
         con.execute("insert into meta.view_definitions values (?, current_timestamp)", [fingerprint])
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def refresh_views(con: duckdb.DuckDBPyConnection) -> bool:

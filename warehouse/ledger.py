@@ -147,10 +147,9 @@ def finish_load(
     error: str | None = None,
 ) -> None:
     """Close a ledger row with its outcome."""
+    assigned = ", ".join(f"{f} = ?" for f in _FINISH_FIELDS)
     con.execute(
-        "update meta.loads set status = ?, dataset = ?, province_code = ?, reference_years = ?,"
-        " layout_spec = ?, rows_in = ?, rows_loaded = ?, rows_rejected = ?, error = ?,"
-        " finished_at = current_timestamp where load_id = ?",
+        f"update meta.loads set status = ?, {assigned}, finished_at = current_timestamp where load_id = ?",
         [status, dataset, province_code, reference_years, layout_spec, rows_in, rows_loaded,
          rows_rejected, error, load_id],
     )

@@ -49,17 +49,12 @@ DIMENSIONS: dict[str, tuple[str | tuple[str, ...], list[str]]] = {
 
 def refresh_dimensions(con: duckdb.DuckDBPyConnection) -> None:
     """Replace every dimension table with the shipped catalogues, in one transaction."""
-    con.execute("begin transaction")
-    try:
+    with db.transaction(con):
         for table, (catalogs, columns) in DIMENSIONS.items():
             names = (catalogs,) if isinstance(catalogs, str) else catalogs
             rows = [[row.get(c) or None for c in columns] for name in names for row in load_catalog(name).rows]
             con.execute(f"delete from {table}")
             _insert_rows(con, table, columns, rows)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[list]) -> None:
@@ -183,8 +178,7 @@ def commit_load(
 
     `before_commit` runs inside the open transaction (tests use it to kill a load mid-way).
     """
-    con.execute("begin transaction")
-    try:
+    with db.transaction(con):
         loaded = sum(
             replace_partitions(con, name, frame, load_id, sha256) for name, frame in frames.items()
         )
@@ -192,10 +186,6 @@ def commit_load(
         ledger.finish_load(con, load_id, "loaded", rows_loaded=loaded, rows_rejected=0, **summary)
         if before_commit is not None:
             before_commit()
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return loaded
 
 
@@ -203,17 +193,12 @@ def reject_load(
     con: duckdb.DuckDBPyConnection, load_id: int, problems: list[dict], error: str, summary: dict
 ) -> None:
     """Record a rejected file: its problems in quarantine and the reason in the ledger, atomically."""
-    con.execute("begin transaction")
-    try:
+    with db.transaction(con):
         ledger.record_problems(con, load_id, problems)
         rejected = sum(1 for p in problems if p.get("severity", "error") == "error")
         ledger.finish_load(
             con, load_id, "rejected", rows_loaded=0, rows_rejected=rejected, error=error, **summary
         )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
 
 
 def year_coverage(con: duckdb.DuckDBPyConnection, reference_year: int) -> dict[str, tuple[int, int]]:

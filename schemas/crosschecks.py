@@ -14,6 +14,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from schemas.datasets import DATASETS, Dataset, IndexRule, ShareRule, published_decimals
@@ -221,22 +222,133 @@ def plausibility_findings(
 def _plausibility_by_column(
     dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame | None, bound_pct: float
 ) -> list[Problem]:
+    """The checks of `plausibility_findings` on whole columns: each (keys, year) becomes one integer, the
+    joins are on integers, and only the figures found are made into rows (a million-row table against an
+    empty warehouse: ≈ 0.15 s, where joining its text columns took ≈ 0.8 s)."""
     keys = [c for c in dataset.grain if c != YEAR]
-    new, old = figures(dataset, frame), figures(dataset, previous)
+    new, old = figures(dataset, frame).reset_index(drop=True), figures(dataset, previous).reset_index(drop=True)
     if new.empty:
         return []
-    new = new.assign(headline=is_headline(dataset, new))
-    yearly = _changes(new, _reference_year_values(new, old, keys), keys, bound_pct)
-    revised = _changes(new, old[[*keys, YEAR, "value"]], keys, bound_pct)
-    out = [_yoy_problem(dataset, row, keys, bound_pct) for row in yearly.to_dict("records")]
-    return out + [_revision_problem(dataset, row, keys, bound_pct) for row in revised.to_dict("records")]
+    coded = _CodedFigures(keys, new, old)
+    values, held = new["value"].to_numpy(float), old["value"].to_numpy(float)
+    reference, ref_values, from_file = coded.previous_year(values, held)
+    at, ref, change = _beyond_at(coded.new, values, reference, ref_values, bound_pct)
+    sources = np.where(from_file[ref], "file", "warehouse")
+    out = [_yoy_problem(dataset, row, keys, bound_pct)
+           for row in _found_rows(dataset, new, at, change, ref_values[ref], sources)]
+    at, ref, change = _beyond_at(coded.new, values, coded.old, held, bound_pct)
+    return out + [_revision_problem(dataset, row, keys, bound_pct)
+                  for row in _found_rows(dataset, new, at, change, held[ref])]
 
 
-def _changes(new: pd.DataFrame, reference: pd.DataFrame, keys: list[str], bound_pct: float) -> pd.DataFrame:
-    merged = new.merge(reference, on=[*keys, YEAR], suffixes=("", "_ref"))
-    merged = merged[merged["value_ref"] > 0]
-    change = (merged["value"] / merged["value_ref"] - 1) * 100
-    return merged.assign(change_pct=change)[change.abs() > bound_pct + 1e-9]
+class _CodedFigures:
+    """The (keys, year) of two `figures` frames as int64: equal when the texts and year are equal, and the
+    next year of a key is its code + 1; the province is the low digit, so that the 2025 merger can move a
+    figure to its merged province arithmetically."""
+
+    def __init__(self, keys: list[str], new: pd.DataFrame, old: pd.DataFrame) -> None:
+        self.province = "province_code" if "province_code" in keys else None
+        merged = sorted({s.code for s in successors().values()}) if self.province else []
+        rest_new, rest_old = np.zeros(len(new), np.int64), np.zeros(len(old), np.int64)
+        for key in [k for k in keys if k != self.province]:
+            (codes_new, codes_old), uniques = _factorize_both(new[key], old[key])
+            rest_new, rest_old = rest_new * len(uniques) + codes_new, rest_old * len(uniques) + codes_old
+            if rest_new.size and max(rest_new.max(initial=0), rest_old.max(initial=0)) > 2**31:  # keep them small
+                (rest_new, rest_old), _ = _factorize_both(pd.Series(rest_new), pd.Series(rest_old))
+        self.provinces: list[str] = [""]
+        prov_new, prov_old = np.zeros(len(new), np.int64), np.zeros(len(old), np.int64)
+        if self.province:
+            (prov_new, prov_old), uniques = _factorize_both(new[self.province], old[self.province], merged)
+            self.provinces = list(uniques)
+        years = np.concatenate([new[YEAR].to_numpy(np.int64), old[YEAR].to_numpy(np.int64)])
+        self.first_year, self.span = int(years.min()), int(years.max() - years.min()) + 2
+        self.new = self._code(rest_new, prov_new, new[YEAR].to_numpy(np.int64))
+        self.old = self._code(rest_old, prov_old, old[YEAR].to_numpy(np.int64))
+
+    def _code(self, rest: np.ndarray, province: np.ndarray, year: np.ndarray) -> np.ndarray:
+        return ((rest * len(self.provinces) + province) * self.span) + (year - self.first_year)
+
+    def previous_year(self, values: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As `_reference_year_values`: codes moved to the next year, values, and whether from the file
+        (the file's figure first, the warehouse's otherwise; across the 2025 merger summed onto the merged
+        province when every predecessor is there)."""
+        codes = np.concatenate([self.new, self.old])
+        keep = ~pd.Index(codes).duplicated(keep="first")
+        codes, refs = codes[keep], np.concatenate([values, held])[keep]
+        from_file = (np.arange(len(keep)) < len(self.new))[keep]
+        if self.province:
+            codes, refs, from_file = self._carry_over_merger(codes, refs, from_file)
+        return codes + 1, refs, from_file
+
+    def _carry_over_merger(
+        self, codes: np.ndarray, refs: np.ndarray, from_file: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`provinces.carry_over_merger` on codes: a pre-merger province's last figures summed onto the
+        province it merged into when every predecessor is there, and not kept on their own."""
+        moved, position = successors(), {code: i for i, code in enumerate(self.provinces)}
+        target = np.array([position[moved[c].code] if c in moved else -1 for c in self.provinces], dtype=np.int64)
+        province = (codes // self.span) % len(self.provinces)
+        moving = (codes % self.span == last_year_before_merger() - self.first_year) & (target[province] >= 0)
+        if not moving.any():
+            return codes, refs, from_file
+        onto = codes[moving] + (target[province[moving]] - province[moving]) * self.span
+        summed = pd.DataFrame({"code": onto, "value": refs[moving]}).groupby("code", sort=True)["value"].agg(
+            ["sum", "size"])
+        needed = [len(predecessors(self.provinces[p])) for p in (summed.index.to_numpy() // self.span)
+                  % len(self.provinces)]
+        summed = summed[summed["size"].to_numpy() == np.array(needed, dtype=np.int64)]
+        return (np.concatenate([codes[~moving], summed.index.to_numpy(np.int64)]),
+                np.concatenate([refs[~moving], summed["sum"].to_numpy(float)]),
+                np.concatenate([from_file[~moving], np.zeros(len(summed), bool)]))
+
+
+def _factorize_both(
+    new: pd.Series, old: pd.Series, extra: list[str] | None = None
+) -> tuple[tuple[np.ndarray, np.ndarray], pd.Index]:
+    """Codes of two columns over their shared distinct values (and `extra` ones): each column is
+    factorized alone (fast on Arrow text) and only the distinct values are matched."""
+    codes_new, uniques_new = pd.factorize(new)
+    codes_old, uniques_old = pd.factorize(old)
+    uniques = pd.Index(uniques_new)
+    more = pd.Index(list(uniques_old) + list(extra or [])).difference(uniques, sort=False)
+    uniques = uniques.append(more) if len(more) else uniques
+    return (codes_new.astype(np.int64), uniques.get_indexer(uniques_old)[codes_old].astype(np.int64)), uniques
+
+
+def _beyond_at(
+    codes: np.ndarray, values: np.ndarray, reference: np.ndarray, ref_values: np.ndarray, bound_pct: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row in the new figures, row in the reference, change %) of each figure beyond the bound from a
+    positive reference with the same code, in the order of the rows (then of the references)."""
+    index = pd.Index(reference)
+    if index.is_unique:
+        right = index.get_indexer(codes)
+        left = np.flatnonzero(right >= 0)
+        right = right[left]
+    else:
+        pairs = pd.DataFrame({"code": codes, "left": np.arange(len(codes))}).merge(
+            pd.DataFrame({"code": reference, "right": np.arange(len(reference))}), on="code", sort=False)
+        pairs = pairs.sort_values("left", kind="stable")
+        left, right = pairs["left"].to_numpy(), pairs["right"].to_numpy()
+    positive = ref_values[right] > 0
+    left, right = left[positive], right[positive]
+    change = (values[left] / ref_values[right] - 1) * 100
+    found = np.abs(change) > bound_pct + 1e-9
+    return left[found], right[found], change[found]
+
+
+def _found_rows(
+    dataset: Dataset, new: pd.DataFrame, at: np.ndarray, change: np.ndarray, value_ref: np.ndarray,
+    sources: np.ndarray | None = None,
+) -> list[dict]:
+    """The figures found, as the rows a finding is written from (keys as text, headline, reference)."""
+    if not len(at):
+        return []
+    rows = new.iloc[at].reset_index(drop=True)
+    rows = rows.assign(headline=is_headline(dataset, rows), value_ref=value_ref, change_pct=change)
+    if sources is not None:
+        rows["source"] = sources
+    return rows.to_dict("records")
 
 
 def _row(f: _Figure, keys: list[str], totals: list[tuple[int, str]]) -> dict:

@@ -278,6 +278,7 @@ def test_records_and_columns_give_the_same_findings(monkeypatch):
     table = pd.concat(rows, ignore_index=True)
     dropped = table["province_code"].eq(predecessors(merged[0])[0]) & table["reference_year"].eq(2024)
     held = table[(table["reference_year"] <= 2024) & ~dropped]  # one merged province lacks a predecessor
+    held = pd.concat([held, held.iloc[::7].assign(value_bn_vnd=lambda f: f["value_bn_vnd"] * 3)])  # two vintages
     new = table[table["reference_year"] >= 2023].assign(
         value_bn_vnd=lambda f: f["value_bn_vnd"] * [rng.choice([0.3, 1.0, 1.02, 2.5]) for _ in range(len(f))]
     )

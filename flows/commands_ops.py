@@ -15,8 +15,9 @@ from flows.cli import EXIT_PROBLEMS, EXIT_USAGE, common_options
 def run_flow(flow_name: str, settings: Any, **parameters: Any) -> list[Any]:
     """Run one of the ingest flows with settings.workers readers; the outcomes of its files.
 
-    The files it names (`paths`: ingest, demo, backfill) are hashed and parsed while Prefect starts
-    (flows.early); the flow takes those results only for the very bytes it archives.
+    Prefect's temporary server is started first (flows.prefect_server). While it starts, the files the
+    flow names (`paths`: ingest, demo, backfill) are hashed and parsed (flows.early: many in a process,
+    a few here); the flow takes those results only for the very bytes it archives.
     """
     from flows.commands_ingest import outcomes_of  # here, not at the top: cli imports both modules
     from flows.early import early_start
@@ -24,9 +25,15 @@ def run_flow(flow_name: str, settings: Any, **parameters: Any) -> list[Any]:
 
     prepare_prefect_env(settings)
     named = parameters.get("paths") or []  # files named up front (ingest, backfill): start on them at once
-    with early_start(named, settings, parameters.get("province"), parameters.get("years")):
-        from flows import ingest as flows_ingest
+    with early_start(named, settings, parameters.get("province"), parameters.get("years")) as ahead:
+        from flows import prefect_server
 
+        with prefect_server.started_ahead() as starting:
+            from flows import ingest as flows_ingest
+
+            if ahead is not None:
+                ahead.parse_here(starting)
+        # after the hand-over: a Dask runner shares the server by URL (runners.share_prefect_api)
         flow_object = flows_ingest.with_workers(getattr(flows_ingest, flow_name), settings)
         state = flow_object(settings=settings, return_state=True, **parameters)
     return outcomes_of(state)

@@ -9,7 +9,10 @@ run is created. That leaves one of the machine's two cores mostly idle. `EarlySt
   `parse_files` (a thread would share the GIL with Prefect's start and delay it by as much as it saves);
 - each group's results wait in a file under the staging folder, so a million-row table reaches the
   flow's process after the early process has ended, not while both hold it; once every group is parsed,
-  the thread loads them (importing pandas on the way) so that the flow's task finds them in memory.
+  the thread loads them (importing pandas on the way) so that the flow's task finds them in memory;
+- fewer new files than that are parsed by `parse_here`, in the command's main thread, while Prefect's
+  server (started first, flows.prefect_server) has not answered yet: the thread would otherwise only
+  wait, and a process costs more to start than those files cost to parse.
 
 The flow stays the authority. Its tasks archive, hash and plan as always, then take a file's result
 from here only when it is for the same bytes: the same sha256, from a file whose size, mtime and inode
@@ -29,13 +32,13 @@ import os
 import pickle
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flows.parsing import Pending, parse_batch_to_file
+from flows.parsing import Pending, parse_batch, parse_batch_to_file
 from flows.settings import Settings
 from warehouse import archive
 
@@ -92,6 +95,8 @@ class EarlyStart:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="niengiam-early-start", daemon=True)
         self._pool: ProcessPoolExecutor | None = None
+        self._decided = threading.Event()  # set once the thread knows whether it parses in a process
+        self._few: list[_Hashed] = []  # new files too few for the early process (parse_here takes them)
         self.parsed = 0  # files whose results are stored for the flow
         self.taken = 0  # … of which the flow took
 
@@ -106,7 +111,9 @@ class EarlyStart:
             _remove_stale(self.settings.staging)
             todo = [h for h in map(self._hash, self.paths) if h is not None and self._worth_parsing(h)]
             if len(todo) < PARSE_FROM_FILES and sum(h.key[0] for h in todo) < PARSE_FROM_MB * 1e6:
+                self._few = todo
                 return
+            self._decided.set()
             for start in range(0, len(todo), GROUP):
                 if self._stop.is_set():
                     return
@@ -120,6 +127,7 @@ class EarlyStart:
         except Exception:  # never the flow's problem: it parses whatever is not here
             return
         finally:
+            self._decided.set()
             if self._pool is not None:
                 self._pool.shutdown(wait=False)
             with self._changed:
@@ -154,9 +162,7 @@ class EarlyStart:
             mine = [h for h in group if h.sha256 not in self._claimed]
             for h in mine:
                 self._claimed[h.sha256] = "early"
-        items = [Pending(archive.ArchivedFile(
-            h.sha256, h.path, archive.display_name(h.path), str(h.path), h.key[0]
-        )) for h in mine]
+        items = [self._pending(h) for h in mine]
         stored: Path | None = None
         try:
             if items:
@@ -180,6 +186,41 @@ class EarlyStart:
                 for h in mine:
                     del self._claimed[h.sha256]  # unclaimed and not stored: the flow parses it
                 self._changed.notify_all()
+
+    def parse_here(self, starting: Callable[[], bool]) -> None:
+        """In the calling thread, while `starting()` (Prefect's server is still starting): read, parse and
+        validate the new files too few to be worth the early process, a group at a time.
+
+        The command's main thread only waits for the server then, and the server's start uses one core;
+        this uses the other. What is not parsed when the server answers is parsed by the flow.
+        """
+        self._decided.wait()
+        todo, self._few = self._few, []
+        for start in range(0, len(todo), GROUP):
+            if not starting():
+                return
+            group = todo[start : start + GROUP]
+            with self._changed:
+                for h in group:
+                    self._claimed[h.sha256] = "early"
+            try:
+                results = parse_batch([self._pending(h) for h in group], self.settings, self.province, self.years)
+            except Exception:  # never the flow's problem: it parses these itself
+                results = []
+            with self._changed:
+                for h, result in zip(group, results, strict=False):
+                    if _stat_key(h.path) == h.key:  # the bytes parsed are the bytes hashed
+                        self._results[h.sha256] = result
+                        self.parsed += 1
+                for h in group:
+                    del self._claimed[h.sha256]
+                self._changed.notify_all()
+
+    @staticmethod
+    def _pending(hashed: _Hashed) -> Pending:
+        return Pending(archive.ArchivedFile(
+            hashed.sha256, hashed.path, archive.display_name(hashed.path), str(hashed.path), hashed.key[0]
+        ))
 
     def _load(self, stored: Path) -> None:
         """A group's results from its file into memory (the caller holds the lock); the file is removed."""

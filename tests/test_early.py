@@ -166,3 +166,39 @@ def test_the_early_start_is_off_when_asked_or_when_dask_parses(tmp_path) -> None
                 load_settings(env={"NIENGIAM_DASK_WORKERS": "2"}, home=home)):
         with early.early_start(["a.xlsx"], off, None) as ahead:
             assert ahead is None and early.current() is None
+
+
+@pytest.mark.slow
+def test_a_few_files_are_parsed_here_while_the_server_starts(prefect_harness, folder, tmp_path) -> None:
+    """Too few files for the early process: the command's own thread parses them while Prefect's server
+    starts, a group at a time, and stops when it answers; the flow parses the rest."""
+    files = [str(p) for p in archive.find_inputs([folder])]
+    answers = iter([True, False])  # the server answers after the first group
+    homes = {"all": lambda: True, "first group": lambda: next(answers, False), "none": lambda: False}
+    for name, starting in homes.items():
+        settings = _settings(tmp_path / name)
+        with early.early_start(files, settings, None) as ahead:
+            assert ahead is not None
+            ahead.parse_here(starting)
+            state = ingest(files, settings, label=name, progress=False, return_state=True)
+        assert state.is_completed(), state.message
+        assert ahead.taken == ahead.parsed == {"all": 18, "first group": early.GROUP, "none": 0}[name]
+    for name in ("all", "first group"):
+        assert warehouse_contents(tmp_path / name / "warehouse.duckdb") == warehouse_contents(
+            tmp_path / "none" / "warehouse.duckdb")
+
+
+def test_a_file_changed_while_it_was_parsed_here_is_left_to_the_flow(folder, settings) -> None:
+    files = sorted(archive.find_inputs([folder]))[:2]
+    ahead = early.EarlyStart([str(p) for p in files], settings, None).start()
+    assert ahead.wait(60)
+
+    def starting() -> bool:  # someone saves the first file again while it is being parsed
+        samples.write_xlsx(output_table(2014, scale=1.1), files[0])
+        return True
+
+    ahead.parse_here(starting)
+    items = [Pending(archive.ArchivedFile(ahead.sha256_for(p) or archive.sha256_of(p), p, p.name, str(p), 1))
+             for p in files]
+    ready, rest = ahead.take(items, None, None)
+    assert ahead.parsed == 1 and list(ready) == [1] and [r.archived.archive_path for r in rest] == [files[0]]

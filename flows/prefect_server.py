@@ -1,0 +1,155 @@
+"""Prefect's temporary server, started as soon as Prefect's settings are read rather than on the flow's
+first API call.
+
+A command that runs a flow on the temporary server waits 10–20 s for it: one core busy starting the
+server (its own imports, and the migrations of a new Prefect home) while the other is mostly idle.
+Prefect's client starts it on the flow's first API call, after importing its server module (≈ 3 s on
+this machine); `started_ahead` launches the same server process (Prefect's own command, tests compare
+the two) before that import, so the import, the flow's modules and the files named on the command line
+(flows.early) use the idle core while the server starts.
+
+Once it answers, the process is handed to the instance Prefect's client would have started
+(`SubprocessASGIServer()`, one per process): the client finds it running, uses it, and stops it when
+the command ends, exactly as if it had started it. When the process does not start or does not answer,
+it is stopped and the client starts its own, reporting what fails.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+PORTS = range(8000, 9000)  # where Prefect looks for a free port for its temporary server
+EXIT_PORT_TAKEN = 3  # uvicorn's exit code when the port was taken meanwhile (Prefect then picks another)
+
+
+def command(port: int, prefect_settings: Any) -> tuple[list[str], dict[str, str]]:
+    """The arguments and environment Prefect starts its temporary server with (SubprocessASGIServer)."""
+    import prefect
+
+    args = [
+        sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+        "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "error", "--lifespan", "on",
+    ]
+    env = {
+        **os.environ,
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+        **prefect_settings.to_environment_variables(exclude_unset=True),
+    }
+    return args, env
+
+
+def _free_port() -> int:
+    for _ in range(10):
+        port = random.choice(PORTS)
+        with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                time.sleep(random.uniform(0.1, 0.5))
+    raise RuntimeError("no free port for Prefect's temporary server")
+
+
+class ServerAhead:
+    """One temporary-server process, started now; a thread waits until it answers."""
+
+    def __init__(self, prefect_settings: Any) -> None:
+        self.settings = prefect_settings
+        self.timeout_s = float(prefect_settings.server.ephemeral.startup_timeout_seconds)
+        self.port = _free_port()
+        self.process = self._launch()
+        self.ready = False
+        self._waiting = threading.Thread(target=self._wait_until_it_answers, name="niengiam-prefect-server",
+                                         daemon=True)
+        self._waiting.start()
+
+    def _launch(self) -> subprocess.Popen:
+        args, env = command(self.port, self.settings)
+        return subprocess.Popen(args, env=env)
+
+    def starting(self) -> bool:
+        """Whether the server is still starting (neither answering nor given up on)."""
+        return self._waiting.is_alive()
+
+    def _wait_until_it_answers(self) -> None:
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            code = self.process.poll()
+            if code == EXIT_PORT_TAKEN:
+                self.port = _free_port()
+                self.process = self._launch()
+                continue
+            if code is not None:
+                return
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        self.ready = True
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+
+    def hand_over(self) -> bool:
+        """Give the answering process to the server instance Prefect's client uses; whether it was."""
+        self._waiting.join()
+        from prefect.server.api.server import SubprocessASGIServer
+
+        server = SubprocessASGIServer()
+        if not self.ready or server.running or not all(hasattr(server, a) for a in ("port", "server_process")):
+            self.stop()
+            return False
+        server.port, server.server_process, server.running = self.port, self.process, True
+        atexit.register(server.stop)
+        return True
+
+    def stop(self) -> None:
+        """End the process (it was not handed over)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def started_ahead() -> Iterator[Callable[[], bool]]:
+    """Prefect's temporary server started now and handed to Prefect when the block ends; the block gets
+    whether it is still starting. Nothing when Prefect is pointed at a server (PREFECT_API_URL) or its
+    temporary server is off (the block gets `lambda: False`)."""
+    from prefect.settings import get_current_settings
+
+    prefect_settings = get_current_settings()
+    if prefect_settings.api.url or not prefect_settings.server.ephemeral.enabled:
+        yield lambda: False
+        return
+    try:
+        ahead = ServerAhead(prefect_settings)
+    except (OSError, RuntimeError):  # the client starts it as it would have, and says what fails
+        yield lambda: False
+        return
+    try:
+        import prefect.server.api.server  # noqa: F401 - the client's ≈ 3 s import, now while the server starts
+
+        yield ahead.starting
+    except BaseException:
+        ahead.stop()
+        raise
+    ahead.hand_over()

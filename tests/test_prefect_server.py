@@ -1,0 +1,90 @@
+"""Prefect's temporary server started ahead (flows.prefect_server): Prefect's own command, handed to
+Prefect's client once it answers, and left to the client when it does not start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flows import prefect_server
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_server_is_started_with_prefects_own_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import prefect.server.api.server as prefect_api_server
+    from prefect.settings import get_current_settings
+
+    started: list[tuple[list[str], dict[str, str]]] = []
+    monkeypatch.setattr(prefect_api_server.subprocess, "Popen", lambda args, env: started.append((args, env)))
+    prefect_api_server.SubprocessASGIServer(port=8123)._run_uvicorn_command()
+    assert started and prefect_server.command(8123, get_current_settings()) == started[0]
+
+
+def test_a_server_that_does_not_start_is_left_to_prefects_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import get_current_settings
+
+    monkeypatch.setattr(prefect_server, "command", lambda port, settings: ([sys.executable, "-c", "exit(1)"], {}))
+    ahead = prefect_server.ServerAhead(get_current_settings())
+    assert not ahead.hand_over()
+    assert not ahead.starting() and ahead.process.poll() == 1
+    assert not SubprocessASGIServer().running  # the client starts its own, as without niengiam
+
+
+def test_nothing_is_started_when_prefect_has_a_server(prefect_harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(settings: object) -> None:
+        raise AssertionError("a server was started although PREFECT_API_URL names one")
+
+    monkeypatch.setattr(prefect_server, "ServerAhead", refuse)
+    with prefect_server.started_ahead() as starting:
+        assert not starting()
+
+
+SCRIPT = textwrap.dedent("""
+    import json, os
+    from flows import prefect_server
+
+    def uvicorns():
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                parent = int(open(f"/proc/{pid}/stat").read().split(")")[1].split()[1])
+                if parent == os.getpid() and b"uvicorn" in open(f"/proc/{pid}/cmdline", "rb").read():
+                    found.append(int(pid))
+            except OSError:
+                pass
+        return found
+
+    with prefect_server.started_ahead() as starting:
+        was_starting = starting()
+    from prefect import flow
+    from prefect.server.api.server import SubprocessASGIServer
+
+    @flow
+    def answer() -> int:
+        return 42
+
+    state = answer(return_state=True)
+    print(json.dumps({"was_starting": was_starting, "result": state.result(),
+                      "handed_over": SubprocessASGIServer().server_process.pid, "servers": uvicorns()}))
+""")
+
+
+@pytest.mark.slow
+def test_a_flow_runs_on_the_server_started_ahead_and_no_other(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect"), "PYTHONPATH": str(ROOT)}
+    (tmp_path / "prefect").mkdir()
+    run = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300,
+                         cwd=ROOT)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["was_starting"] and seen["result"] == 42
+    assert seen["servers"] == [seen["handed_over"]]  # Prefect's client used it and started none of its own

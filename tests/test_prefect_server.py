@@ -31,6 +31,7 @@ def test_a_server_that_does_not_start_is_left_to_prefects_client(monkeypatch: py
     from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import get_current_settings
 
+    monkeypatch.setattr(SubprocessASGIServer, "_instances", {})  # not the session harness's server
     monkeypatch.setattr(prefect_server, "command", lambda port, settings: ([sys.executable, "-c", "exit(1)"], {}))
     ahead = prefect_server.ServerAhead(get_current_settings())
     assert not ahead.hand_over()

@@ -240,7 +240,10 @@ def section(data: dict) -> list[str]:
         *results_table(data),
         "",
         "Work time = median wall time − median trivial Prefect flow of the same session (cold Prefect home for "
-        "a fresh warehouse, warm for the re-run). Rows are table rows of the input sheets; rows/s divides them "
+        "a fresh warehouse, warm for the re-run). The trivial flow starts Prefect's temporary server Prefect's "
+        "way; niengiam launches it ≈ 2.5 s sooner and works while it starts (docs/scaling.md), so a work time "
+        "can be below zero: the command ended before the trivial flow. The CPU ratios below count all the "
+        "work wherever it ran. Rows are table rows of the input sheets; rows/s divides them "
         "by the median wall time. CPU = user + system seconds of the process and the children it waited for "
         "(from `wait4`), less sensitive than wall time to other work on the machine. Peak RSS: `wait4` max RSS "
         "of the process, and the sampled sum over its process tree (the ephemeral Prefect server included). "

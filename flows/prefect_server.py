@@ -87,17 +87,21 @@ class ServerAhead:
         return self._waiting.is_alive()
 
     def _wait_until_it_answers(self) -> None:
+        local = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an http_proxy
         deadline = time.monotonic() + self.timeout_s
         while time.monotonic() < deadline:
             code = self.process.poll()
             if code == EXIT_PORT_TAKEN:
-                self.port = _free_port()
-                self.process = self._launch()
+                try:
+                    self.port = _free_port()
+                    self.process = self._launch()
+                except (OSError, RuntimeError):
+                    return  # not ready: left to Prefect's client
                 continue
             if code is not None:
                 return
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/health", timeout=2) as answer:
+                with local.open(f"http://127.0.0.1:{self.port}/api/health", timeout=2) as answer:
                     if answer.status == 200:
                         self.ready = True
                         return

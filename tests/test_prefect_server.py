@@ -39,6 +39,21 @@ def test_a_server_that_does_not_start_is_left_to_prefects_client(monkeypatch: py
     assert not SubprocessASGIServer().running  # the client starts its own, as without niengiam
 
 
+def test_a_port_taken_meanwhile_is_tried_again_on_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.settings import get_current_settings
+
+    ports: list[int] = []
+
+    def exits(port: int, settings: object) -> tuple[list[str], dict[str, str]]:
+        ports.append(port)  # the first one reports its port taken (uvicorn's 3), the next one fails
+        return [sys.executable, "-c", f"exit({prefect_server.EXIT_PORT_TAKEN if len(ports) == 1 else 1})"], {}
+
+    monkeypatch.setattr(prefect_server, "command", exits)
+    ahead = prefect_server.ServerAhead(get_current_settings())
+    ahead._waiting.join(60)
+    assert len(ports) == 2 and not ahead.ready and ahead.port == ports[1]
+
+
 def test_nothing_is_started_when_prefect_has_a_server(prefect_harness, monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(settings: object) -> None:
         raise AssertionError("a server was started although PREFECT_API_URL names one")

@@ -194,7 +194,9 @@ class EarlyStart:
         The command's main thread only waits for the server then, and the server's start uses one core;
         this uses the other. What is not parsed when the server answers is parsed by the flow.
         """
-        self._decided.wait()
+        while not self._decided.wait(0.05):  # hashing many or large files: the flow does not wait for it
+            if not starting():
+                return
         todo, self._few = self._few, []
         for start in range(0, len(todo), GROUP):
             if not starting():

@@ -283,23 +283,24 @@ class _CodedFigures:
     def _carry_over_merger(
         self, codes: np.ndarray, refs: np.ndarray, from_file: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`provinces.carry_over_merger` on codes: a pre-merger province's last figures summed onto the
-        province it merged into when every predecessor is there, and not kept on their own."""
-        moved, position = successors(), {code: i for i, code in enumerate(self.provinces)}
-        target = np.array([position[moved[c].code] if c in moved else -1 for c in self.provinces], dtype=np.int64)
-        province = (codes // self.span) % len(self.provinces)
-        moving = (codes % self.span == last_year_before_merger() - self.first_year) & (target[province] >= 0)
+        """`provinces.carry_over_merger` on the figures it can move (the last pre-merger year of a province
+        that merged): their keys decoded, merged by the shared rule, and coded again."""
+        provinces, per_key = np.array(self.provinces, dtype=object), len(self.provinces) * self.span
+        province = (codes // self.span) % len(provinces)
+        year = codes % self.span + self.first_year
+        moving = np.isin(provinces, list(successors()))[province] & (year == last_year_before_merger())
         if not moving.any():
             return codes, refs, from_file
-        onto = codes[moving] + (target[province[moving]] - province[moving]) * self.span
-        summed = pd.DataFrame({"code": onto, "value": refs[moving]}).groupby("code", sort=True)["value"].agg(
-            ["sum", "size"])
-        needed = [len(predecessors(self.provinces[p])) for p in (summed.index.to_numpy() // self.span)
-                  % len(self.provinces)]
-        summed = summed[summed["size"].to_numpy() == np.array(needed, dtype=np.int64)]
-        return (np.concatenate([codes[~moving], summed.index.to_numpy(np.int64)]),
-                np.concatenate([refs[~moving], summed["sum"].to_numpy(float)]),
-                np.concatenate([from_file[~moving], np.zeros(len(summed), bool)]))
+        merged = carry_over_merger(pd.DataFrame({
+            "rest": codes[moving] // per_key, "province_code": provinces[province[moving]], YEAR: year[moving],
+            "value": refs[moving],
+        }), ["rest", "province_code"])
+        position = {code: i for i, code in enumerate(self.provinces)}
+        onto = self._code(merged["rest"].to_numpy(np.int64),
+                          np.array([position[p] for p in merged["province_code"]], dtype=np.int64),
+                          merged[YEAR].to_numpy(np.int64))
+        return (np.concatenate([codes[~moving], onto]), np.concatenate([refs[~moving], merged["value"].to_numpy(float)]),
+                np.concatenate([from_file[~moving], np.zeros(len(merged), bool)]))
 
 
 def _factorize_both(

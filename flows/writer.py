@@ -159,12 +159,13 @@ def _wave_in_transaction(
     from schemas.crosschecks import check_against_history
 
     held = _HeldInMemory(con, wave)
+    together = held.checked_together(wave, settings.yoy_bound_pct)
     outcomes: list[FileOutcome] = []
     finished: list[tuple[int, str, dict]] = []
     problems: list[tuple[int, list[dict]]] = []
     facts: dict[str, list[tuple[pd.DataFrame, int, str]]] = {}
     linked: list[tuple[int, ValidatedFile]] = []
-    for item, load_id in zip(wave, ids, strict=True):
+    for k, (item, load_id) in enumerate(zip(wave, ids, strict=True)):
         validated = item.validated
         if item.error is not None:
             problems.append((load_id, [_error_problem(item.error).as_row()]))
@@ -176,7 +177,8 @@ def _wave_in_transaction(
             outcomes.append(FileOutcome(item.archived.display_name, "failed", load_id, message=item.failure or ""))
             continue
         if validated.frames:
-            validated = check_against_history(validated, held.for_file(validated.frames), settings.yoy_bound_pct)
+            validated = together[k] if together is not None else check_against_history(
+                validated, held.for_file(validated.frames), settings.yoy_bound_pct)
             if corrections or any(o.status == "rejected" for o in outcomes):
                 linked.append((load_id, validated))
         if validated.rejected:
@@ -187,7 +189,8 @@ def _wave_in_transaction(
                                                    "error": error}))
             outcomes.append(_rejected(replace(item, validated=validated), load_id))
             continue
-        held.wrote(validated.frames)
+        if together is None:
+            held.wrote(validated.frames)
         for name, frame in validated.frames.items():
             facts.setdefault(name, []).append((frame, load_id, item.archived.sha256))
         problems.append((load_id, [p.as_row() for p in validated.warnings]))
@@ -220,10 +223,17 @@ class _HeldInMemory:
             for name, frame in (item.validated.frames if item.validated is not None else {}).items():
                 if history_checked(name):
                     wanted.setdefault(name, {}).update(dict.fromkeys(history.partitions_read(frame)))
-        self.held: dict[str, dict[tuple[str, int], tuple[pd.DataFrame, list[int]]]] = {}
-        for name, parts in wanted.items():
-            figures = history.previous_values(con, name, None, list(parts))
-            self.held[name] = {p: (figures, rows) for p, rows in _rows_by_partition(figures).items()}
+        self.warehouse = {name: history.previous_values(con, name, None, list(parts))
+                          for name, parts in wanted.items()}
+        self._held: dict[str, dict[tuple[str, int], tuple[pd.DataFrame, list[int]]]] | None = None
+
+    @property
+    def held(self) -> dict[str, dict[tuple[str, int], tuple[pd.DataFrame, list[int]]]]:
+        """dataset -> (province, year) -> the frame that holds the partition now, and its rows there."""
+        if self._held is None:  # only file by file: `checked_together` needs none of it
+            self._held = {name: {p: (figures, rows) for p, rows in _rows_by_partition(figures).items()}
+                          for name, figures in self.warehouse.items()}
+        return self._held
 
     def for_file(self, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         """previous_values for each history-checked dataset of a file, as if the wave so far were committed."""
@@ -257,6 +267,111 @@ class _HeldInMemory:
             if history_checked(name):
                 held = self.held.setdefault(name, {})
                 held.update((p, (frame, rows)) for p, rows in _rows_by_partition(frame).items())
+
+
+    def checked_together(self, wave: list[Pending], bound_pct: float) -> list[ValidatedFile | None] | None:
+        """Each file of the wave checked against history as `for_file` + `check_against_history` would check
+        it, file after file, but for many files at once: one check per dataset, each file's history told
+        apart by a file column (crosschecks.history_findings_by_file).
+
+        Every file that passed validation is taken to be written; when one fails its history check, it is
+        not, and the files after it that read its partitions are checked again. None (check file by file)
+        when a dataset's checks are not batched.
+        """
+        from schemas.crosschecks import (
+            checked_by_file,
+            history_checked,
+            history_findings_by_file,
+            with_findings,
+        )
+
+        files = [item.validated if item.error is None and item.failure is None else None for item in wave]
+        names = list(dict.fromkeys(n for v in files if v is not None for n in v.frames if history_checked(n)))
+        if not all(checked_by_file(name) for name in names):
+            return None
+        writes = [v is not None and not v.rejected for v in files]
+        figures = {name: _WaveFigures(name, [v.frames.get(name) if v else None for v in files], self.warehouse)
+                   for name in names}
+        checked: list[ValidatedFile | None] = list(files)
+        found: dict[int, dict[str, list]] = {}
+        checking, start = set(range(len(files))), 0
+        while start < len(files):
+            for name in names if checking else []:
+                frame, previous = figures[name].history(checking, writes)
+                for k in checking:
+                    found.setdefault(k, {})[name] = []
+                for k, problems in history_findings_by_file(name, frame, previous, bound_pct).items():
+                    found[k][name] = problems
+            checking = set()
+            for k in range(start, len(files)):
+                validated, start = files[k], k + 1
+                if validated is None or not validated.frames:
+                    continue
+                mine = found.get(k, {})
+                checked[k] = done = with_findings(validated, [p for n in validated.frames for p in mine.get(n, [])])
+                if writes[k] and done.rejected:  # not written: the files after it that read its partitions
+                    writes[k] = False            # are checked again without it
+                    checking = {j for f in figures.values() for j in f.readers_of(k) if j > k}
+                    break
+        return checked
+
+
+class _WaveFigures:
+    """One dataset's figures in a wave's files, with what `_HeldInMemory.for_file` would hand each file
+    as its history, for many files at once (`history`). Files are numbered by their position in the wave."""
+
+    def __init__(self, name: str, frames: list[pd.DataFrame | None], warehouse: dict[str, pd.DataFrame]) -> None:
+        import numpy as np
+        import pandas as pd
+
+        from schemas.crosschecks import FILE
+        from schemas.datasets import DATASETS
+        from warehouse import history
+
+        dataset = DATASETS[name]
+        columns = [*dataset.grain, dataset.value_column, "status"]
+        self.members = [(k, f) for k, f in enumerate(frames) if f is not None]
+        self.frame = pd.concat([f for _, f in self.members], ignore_index=True)
+        self.frame[FILE] = np.repeat([k for k, _ in self.members], [len(f) for _, f in self.members])
+        held = warehouse.get(name, pd.DataFrame(columns=columns))
+        self.rows = pd.concat([held[columns].assign(**{FILE: -1}), self.frame[[*columns, FILE]]], ignore_index=True)
+        self.located = self.rows.groupby([FILE, "province_code", "reference_year"], sort=False, dropna=True).indices
+        self.reads = {k: history.partitions_read(f) for k, f in self.members}
+        self.writes = {k: [(code, int(year)) for code, year in db.distinct_rows(f, ["province_code", "reference_year"])
+                           if isinstance(code, str) and year == year and year is not None] for k, f in self.members}
+
+    def history(self, checking: set[int], writes: list[bool]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The figures of the files in `checking`, and each one's history: a partition is read from the last
+        file before it that `writes`, else from the warehouse, and its figures are listed grouped by the frame
+        they come from, as `for_file` lists them. Both with the file's position in the FILE column."""
+        import numpy as np
+
+        from schemas.crosschecks import FILE
+
+        last = {(code, int(year)): -1 for source, code, year in self.located if source == -1}
+        picked: list[np.ndarray] = []
+        reader: list[int] = []
+        for k, _ in self.members:
+            if k in checking:
+                chosen: dict[int, list[np.ndarray]] = {}  # source -> its rows, in the order partitions are read
+                for p in self.reads[k]:
+                    source = last.get(p)
+                    if source is not None:
+                        chosen.setdefault(source, []).append(self.located[(source, p[0], p[1])])
+                for parts in chosen.values():
+                    picked += parts
+                    reader += [k] * sum(len(part) for part in parts)
+            if writes[k]:
+                last.update(dict.fromkeys(self.writes[k], k))
+        taken = self.rows.take(np.concatenate(picked)) if picked else self.rows.iloc[:0]
+        mine = self.frame[FILE].isin(list(checking)).to_numpy()
+        return (self.frame if mine.all() else self.frame.loc[mine],
+                taken.assign(**{FILE: np.array(reader, dtype=np.int64)}).reset_index(drop=True))
+
+    def readers_of(self, k: int) -> list[int]:
+        """The files that read a partition file k writes."""
+        mine = set(self.writes.get(k, []))
+        return [j for j, parts in self.reads.items() if mine.intersection(parts)]
 
 
 def _rows_by_partition(frame: pd.DataFrame) -> dict[tuple[str, int], list[int]]:

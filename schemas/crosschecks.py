@@ -28,10 +28,12 @@ DEFAULT_YOY_BOUND_PCT = 50.0
 YEAR = "reference_year"
 
 
+_VN_MARKS = str.maketrans({",": ".", ".": ","})
+
+
 def vn_number(x: float) -> str:
     """Vietnamese number formatting for messages: 28.029,5."""
-    text = f"{x:,.3f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return f"{x:,.3f}".rstrip("0").rstrip(".").translate(_VN_MARKS)
 
 
 def severity_for(status: object, headline: bool = True) -> str:
@@ -53,12 +55,14 @@ def is_headline(dataset: Dataset, frame: pd.DataFrame) -> pd.Series:
     return headline
 
 
-def _finding(rule: str, row: dict, severity: str, en: str, vi: str, column: str) -> Problem:
+def _finding(rule: str, row: dict, severity: str, en: str, vi: str, column: str, value: str | None = None) -> Problem:
+    """A finding on the figure of `row`; `value` is the figure as written in the messages, when known."""
     sheet, cell = row.get("_source_sheet"), row.get("_source_cell")
+    if value is None and pd.notna(row.get("value")):
+        value = vn_number(float(row["value"]))
     return Problem(
         rule=rule, message=en, message_vi=vi, severity=severity, column=column,
-        sheet=sheet if isinstance(sheet, str) else None, cell=cell if isinstance(cell, str) else None,
-        value=vn_number(float(row["value"])) if pd.notna(row.get("value")) else None,
+        sheet=sheet if isinstance(sheet, str) else None, cell=cell if isinstance(cell, str) else None, value=value,
     )
 
 
@@ -77,13 +81,16 @@ def _key_list(column: pd.Series) -> list[str]:
     return ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values]
 
 
-def figures(dataset: Dataset, frame: pd.DataFrame | None) -> pd.DataFrame:
-    """The frame reduced to keys (as text), year, value, status and source cell; unusable rows dropped."""
+def figures(dataset: Dataset, frame: pd.DataFrame | None, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The frame reduced to keys (as text), year, value, status and source cell; unusable rows dropped.
+    `extra` columns (a file number) are kept as they are, after the keys."""
     keys = [c for c in dataset.grain if c != YEAR]
-    columns = [*keys, YEAR, "value", "status", "_source_sheet", "_source_cell"]
+    columns = [*keys, *extra, YEAR, "value", "status", "_source_sheet", "_source_cell"]
     if frame is None or frame.empty or dataset.value_column not in frame.columns:
         return pd.DataFrame(columns=columns)
     out = pd.DataFrame({k: _key_text(frame[k]) for k in keys if k in frame.columns}, index=frame.index)
+    for column in extra:
+        out[column] = frame[column]
     out[YEAR] = pd.to_numeric(frame[YEAR], errors="coerce")
     out["value"] = pd.to_numeric(frame[dataset.value_column], errors="coerce")
     for column in ("status", "_source_sheet", "_source_cell"):
@@ -192,7 +199,7 @@ def plausibility_findings(
     gigabyte for a million rows, pandas costs a millisecond per operation on a small file).
     """
     if len(frame) + (0 if previous is None else len(previous)) > LARGE_FRAME_ROWS:
-        return _plausibility_by_column(dataset, frame, previous, bound_pct)
+        return [found for _, found in _plausibility_by_column(dataset, frame, previous, bound_pct)]
     keys = [c for c in dataset.grain if c != YEAR]
     new = _figure_list(dataset, frame, keys)
     if not new:
@@ -220,24 +227,28 @@ def plausibility_findings(
 
 
 def _plausibility_by_column(
-    dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame | None, bound_pct: float
-) -> list[Problem]:
-    """The checks of `plausibility_findings` on whole columns: each (keys, year) becomes one integer, the
-    joins are on integers, and only the figures found are made into rows (a million-row table against an
-    empty warehouse: ≈ 0.15 s, where joining its text columns took ≈ 0.8 s)."""
+    dataset: Dataset, frame: pd.DataFrame, previous: pd.DataFrame | None, bound_pct: float, by: str | None = None
+) -> list[tuple[dict, Problem]]:
+    """The checks of `plausibility_findings` on whole columns, each finding with the row it was written
+    from: each (keys, year) becomes one integer, the joins are on integers, and only the figures found are
+    made into rows (a million-row table against an empty warehouse: ≈ 0.15 s, where joining its text
+    columns took ≈ 0.8 s). A `by` column (a file number, in `frame` and `previous`) is one more key: each
+    file is compared with its own history only."""
     keys = [c for c in dataset.grain if c != YEAR]
-    new, old = figures(dataset, frame).reset_index(drop=True), figures(dataset, previous).reset_index(drop=True)
+    extra = (by,) if by else ()
+    new = figures(dataset, frame, extra).reset_index(drop=True)
+    old = figures(dataset, previous, extra).reset_index(drop=True)
     if new.empty:
         return []
-    coded = _CodedFigures(keys, new, old)
+    coded = _CodedFigures([*keys, *extra], new, old)
     values, held = new["value"].to_numpy(float), old["value"].to_numpy(float)
     reference, ref_values, from_file = coded.previous_year(values, held)
     at, ref, change = _beyond_at(coded.new, values, reference, ref_values, bound_pct)
     sources = np.where(from_file[ref], "file", "warehouse")
-    out = [_yoy_problem(dataset, row, keys, bound_pct)
+    out = [(row, _yoy_problem(dataset, row, keys, bound_pct))
            for row in _found_rows(dataset, new, at, change, ref_values[ref], sources)]
     at, ref, change = _beyond_at(coded.new, values, coded.old, held, bound_pct)
-    return out + [_revision_problem(dataset, row, keys, bound_pct)
+    return out + [(row, _revision_problem(dataset, row, keys, bound_pct))
                   for row in _found_rows(dataset, new, at, change, held[ref])]
 
 
@@ -345,11 +356,13 @@ def _found_rows(
     """The figures found, as the rows a finding is written from (keys as text, headline, reference)."""
     if not len(at):
         return []
-    rows = new.iloc[at].reset_index(drop=True)
-    rows = rows.assign(headline=is_headline(dataset, rows), value_ref=value_ref, change_pct=change)
+    found = new.iloc[at]
+    columns = {c: found[c].tolist() for c in found.columns}  # a dict per row from lists: to_dict costs 10×
+    columns.update(headline=is_headline(dataset, found).tolist(), value_ref=value_ref.tolist(),
+                   change_pct=change.tolist())
     if sources is not None:
-        rows["source"] = sources
-    return rows.to_dict("records")
+        columns["source"] = sources.tolist()
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def _row(f: _Figure, keys: list[str], totals: list[tuple[int, str]]) -> dict:
@@ -360,28 +373,30 @@ def _row(f: _Figure, keys: list[str], totals: list[tuple[int, str]]) -> dict:
 
 def _yoy_problem(dataset: Dataset, row: dict, keys: list[str], bound: float) -> Problem:
     year, change, ref = int(row[YEAR]), vn_number(round(row["change_pct"], 1)), vn_number(row["value_ref"])
+    value, limit = vn_number(row["value"]), vn_number(bound)
     where_en = "in the warehouse" if row["source"] == "warehouse" else "in this file"
     where_vi = "trong kho dữ liệu" if row["source"] == "warehouse" else "trong tệp này"
     return _finding(
         "yoy_plausible", row, severity_for(row["status"], bool(row["headline"])),
-        f"{_what(dataset, row, keys, 'en')} {year} = {vn_number(row['value'])} changes by {change} % on"
-        f" {year - 1} ({ref} {where_en}), beyond the plausible ±{vn_number(bound)} %; check the figure"
+        f"{_what(dataset, row, keys, 'en')} {year} = {value} changes by {change} % on"
+        f" {year - 1} ({ref} {where_en}), beyond the plausible ±{limit} %; check the figure"
         " (or raise NIENGIAM_YOY_BOUND if the change is real)",
-        f"{_what(dataset, row, keys, 'vi')} năm {year} = {vn_number(row['value'])} thay đổi {change} % so với"
-        f" năm {year - 1} ({ref} {where_vi}), vượt ngưỡng hợp lý ±{vn_number(bound)} %; hãy kiểm tra lại số liệu",
-        dataset.value_column,
+        f"{_what(dataset, row, keys, 'vi')} năm {year} = {value} thay đổi {change} % so với"
+        f" năm {year - 1} ({ref} {where_vi}), vượt ngưỡng hợp lý ±{limit} %; hãy kiểm tra lại số liệu",
+        dataset.value_column, value,
     )
 
 
 def _revision_problem(dataset: Dataset, row: dict, keys: list[str], bound: float) -> Problem:
     year, change, ref = int(row[YEAR]), vn_number(round(row["change_pct"], 1)), vn_number(row["value_ref"])
+    value, limit = vn_number(row["value"]), vn_number(bound)
     return _finding(
         "revision_plausible", row, severity_for(row["status"], bool(row["headline"])),
-        f"{_what(dataset, row, keys, 'en')} {year} = {vn_number(row['value'])} revises the figure held for"
-        f" {year} ({ref}) by {change} %, beyond the plausible ±{vn_number(bound)} %; check the figure",
-        f"{_what(dataset, row, keys, 'vi')} năm {year} = {vn_number(row['value'])} điều chỉnh số đã có của năm"
-        f" {year} ({ref}) {change} %, vượt ngưỡng hợp lý ±{vn_number(bound)} %; hãy kiểm tra lại số liệu",
-        dataset.value_column,
+        f"{_what(dataset, row, keys, 'en')} {year} = {value} revises the figure held for"
+        f" {year} ({ref}) by {change} %, beyond the plausible ±{limit} %; check the figure",
+        f"{_what(dataset, row, keys, 'vi')} năm {year} = {value} điều chỉnh số đã có của năm"
+        f" {year} ({ref}) {change} %, vượt ngưỡng hợp lý ±{limit} %; hãy kiểm tra lại số liệu",
+        dataset.value_column, value,
     )
 
 
@@ -489,7 +504,37 @@ def check_against_history(
         if dataset.plausibility:
             found += plausibility_findings(dataset, frame, held, bound_pct)
         found += index_findings(dataset, frame, held)
+    return with_findings(validated, found)
+
+
+def with_findings(validated: ValidatedFile, found: list[Problem]) -> ValidatedFile:
+    """A copy of the file with `found` added to its errors and warnings, by severity."""
     errors = [p for p in found if p.severity == "error"]
     warnings = [p for p in found if p.severity != "error"]
     return replace(validated, errors=[*validated.errors, *errors], warnings=[*validated.warnings, *warnings])
+
+
+FILE = "_file"  # the column that tells the files of a batch apart in `history_findings_by_file`
+
+
+def checked_by_file(dataset_name: str) -> bool:
+    """Whether `history_findings_by_file` covers the dataset's history checks (the index check is not
+    batched: no national dataset states indices; a dataset that does is checked file by file)."""
+    return not DATASETS[dataset_name].indices
+
+
+def history_findings_by_file(
+    dataset_name: str, frame: pd.DataFrame, previous: pd.DataFrame, bound_pct: float = DEFAULT_YOY_BOUND_PCT
+) -> dict[int, list[Problem]]:
+    """`check_against_history`'s findings on one dataset for many files at once: `frame` holds their figures
+    and `previous` each one's history, told apart by the FILE column. Each file's findings are those (and
+    in the order) its own check finds; files without any are absent."""
+    dataset = DATASETS[dataset_name]
+    if not checked_by_file(dataset_name):
+        raise ValueError(f"{dataset_name}: the index check runs file by file")
+    out: dict[int, list[Problem]] = {}
+    if dataset.plausibility:
+        for row, found in _plausibility_by_column(dataset, frame, previous, bound_pct, by=FILE):
+            out.setdefault(int(row[FILE]), []).append(found)
+    return out
 

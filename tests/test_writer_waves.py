@@ -138,3 +138,52 @@ def test_a_large_table_is_written_alone_and_other_partition_keys_wait_for_the_ne
     assert [len(w) for w in writer._waves([*small, large, *small])] == [2, 1, 2]
     indicators = [_pending(tmp_path, 5, "indicators", ("42", year)) for year in (2021, 2022, 2022)]
     assert [len(w) for w in writer._waves(indicators)] == [2, 1]  # two tables of one province and year
+
+
+def _one_by_one(held: writer._HeldInMemory, wave: list[Pending], bound: float) -> list:
+    """The wave's files checked against history as the writer checks them file by file."""
+    from schemas.crosschecks import check_against_history
+
+    out = []
+    for item in wave:
+        checked = check_against_history(item.validated, held.for_file(item.validated.frames), bound)
+        if not checked.rejected:
+            held.wrote(checked.frames)
+        out.append(checked)
+    return out
+
+
+def test_files_checked_together_find_what_each_finds_alone(tmp_path: Path, backfill) -> None:
+    """The batched history check equals the file-by-file one: history from earlier files of the wave and
+    from the warehouse, a file rejected by its history (then neither the files that read its partitions nor
+    those that do not may see its figures), in any order of the files."""
+    from flows.parsing import parse_batch
+    from warehouse import db
+
+    files, _ = backfill
+    settings = _settings(tmp_path / "home")
+    parsed = parse_batch([Pending(archive.ArchivedFile(str(i), p, p.name, str(p), p.stat().st_size))
+                          for i, p in enumerate(files)], settings, None, None)
+    by_name = {item.archived.display_name: item for item in parsed}
+    bad = generate.file_name(generate.slugify(BAD[0]), BAD[1], BAD[2])
+    ha_tinh = [item for item in parsed if item.archived.display_name.startswith("ha-tinh")]
+    orders = {
+        "as sent": parsed,
+        "the rejected file last of its dataset": sorted(ha_tinh, key=lambda i: (i.archived.display_name != bad,
+                                                                                 "thuong-mai" not in i.archived.display_name)),
+        "reversed": parsed[::-1],
+    }
+    bound = settings.yoy_bound_pct
+    with db.writing(settings.database) as con:
+        load.refresh_dimensions(con)
+        for label, wave in orders.items():
+            together = writer._HeldInMemory(con, wave).checked_together(wave, bound)
+            alone = _one_by_one(writer._HeldInMemory(con, wave), wave, bound)
+            assert [(v.errors, v.warnings) for v in together] == [(v.errors, v.warnings) for v in alone], label
+            assert sum(v.rejected for v in alone) >= 1 and sum(len(v.warnings) for v in alone) > 0, label
+        writer.write_batch(con, [by_name[n] for n in by_name if n.startswith("cao-bang")], None, settings)
+        in_warehouse = [item for item in parsed if item.archived.display_name.startswith("cao-bang")] + ha_tinh
+        together = writer._HeldInMemory(con, in_warehouse).checked_together(in_warehouse, bound)
+        alone = _one_by_one(writer._HeldInMemory(con, in_warehouse), in_warehouse, bound)
+        assert [(v.errors, v.warnings) for v in together] == [(v.errors, v.warnings) for v in alone]
+        assert any("in the warehouse" in p.message for v in alone for p in v.warnings)

@@ -55,9 +55,10 @@ class ValidatedFile:
         return dict(self.__dict__["_summary"])
 
     def _summary(self) -> dict:
-        datasets = sorted(self.frames)
-        years = sorted({int(y) for f in self.frames.values() for y in f["reference_year"].dropna().unique()})
-        provinces = sorted({str(p) for f in self.frames.values() for p in f["province_code"].dropna().unique()})
+        datasets = sorted(self.frames)  # below: the distinct values of lists (pandas costs ≈ 1 ms per file)
+        years = sorted({int(y) for f in self.frames.values() for y in set(f["reference_year"].tolist()) if pd.notna(y)})
+        provinces = sorted({str(p) for f in self.frames.values() for p in set(f["province_code"].tolist())
+                            if pd.notna(p)})
         return {
             "dataset": ",".join(datasets) or None,
             "province_code": ",".join(provinces) or None,

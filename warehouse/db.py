@@ -82,6 +82,18 @@ def distinct_rows(frame: Any, keys: Sequence[str]) -> list[tuple]:
     return list(dict.fromkeys(zip(*(frame[k].tolist() for k in keys), strict=True)))
 
 
+def concat_columns(frames: Sequence[Any], columns: list[str]) -> Any:
+    """The `columns` of pandas frames, one after the other (a fresh index). Frames with the same columns are
+    joined whole and the columns taken once: selecting columns costs ≈ 1 ms per frame, joining ≈ 0.1 ms."""
+    import pandas as pd
+
+    if len(frames) == 1:
+        return frames[0][columns]
+    if all(list(f.columns) == list(frames[0].columns) for f in frames):
+        return pd.concat(frames, ignore_index=True)[columns]
+    return pd.concat([f[columns] for f in frames], ignore_index=True)
+
+
 @contextmanager
 def registered(con: duckdb.DuckDBPyConnection, **frames: Any) -> Iterator[duckdb.DuckDBPyConnection]:
     """DataFrames visible to SQL under the given names while the block runs, then unregistered.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -12,6 +12,7 @@ from schemas.catalogs import load_catalog
 from warehouse import db, ledger
 
 if TYPE_CHECKING:  # pandas and the datasets (which import it) only when a file is loaded
+    import numpy as np
     import pandas as pd
 
 # table -> (catalogue or catalogues in schemas/catalogs/, columns); refreshed on every run.
@@ -118,27 +119,28 @@ def replace_partitions_of(
     stored = _stored_columns(con, schema, table)
     columns = [c for c in dataset.columns if c in stored]
     keys = list(getattr(dataset, "partition_keys", ("province_code", "reference_year")))
-    writers: dict[tuple, list[int]] = {}  # partition -> the loads that cover it, in order
-    covered = []
-    for frame, load_id, _ in loads:
-        covered.append(db.distinct_rows(frame, keys) or [(None,) * len(keys)])
-        for partition in covered[-1]:
-            writers.setdefault(partition, []).append(load_id)
-    partitions, values = db.unnested([(*p, ids[0]) for p, ids in writers.items()], [*keys, "_load_id"])
-    matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
     # As an Arrow table DuckDB scans the rows in parallel (a pandas frame it reads in chunks). The loads'
-    # frames are joined first and turned into Arrow column by column, once; each load's own columns are
-    # built in numpy, not from Python lists.
-    lengths = [len(frame) for frame, _, _ in loads]
-    rows = loads[0][0][columns] if len(loads) == 1 else pd.concat([f[columns] for f, _, _ in loads], ignore_index=True)
-    superseded = [_superseded_by(frame, keys, load_id, {p: writers[p] for p in mine})
-                  for (frame, load_id, _), mine in zip(loads, covered, strict=True)]
+    # frames are joined first and turned into Arrow column by column, once; the partitions, and which later
+    # load covers each row's partition again, are found on integer codes for all loads at once.
+    frames = [frame for frame, _, _ in loads]
+    lengths = [len(frame) for frame in frames]
+    if not sum(lengths):  # nothing to insert, and no partition a row would replace
+        return dict.fromkeys((load_id for _, load_id, _ in loads), 0)
+    rows = db.concat_columns(frames, columns)
+    keyed = rows if set(keys) <= set(columns) else pd.concat([f[keys] for f in frames], ignore_index=True)
+    ids = np.array([load_id for _, load_id, _ in loads], dtype=np.int64)
+    partition, later = _partitions(keyed[keys], np.repeat(np.arange(len(loads)), lengths))
+    first_rows, first_loads = partition
+    wanted = keyed[keys].take(first_rows)
+    partitions, values = db.unnested(
+        list(zip(*(wanted[k].tolist() for k in keys), ids[first_loads].tolist(), strict=True)), [*keys, "_load_id"])
+    matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
     facts = pa.Table.from_arrays(
         [*(pa.array(rows[c], from_pandas=True) for c in columns),
-         pa.array(np.repeat(np.array([load_id for _, load_id, _ in loads], dtype=np.int64), lengths)),
+         pa.array(np.repeat(ids, lengths)),
          pa.DictionaryArray.from_arrays(np.repeat(np.arange(len(loads), dtype=np.int32), lengths),
                                         [sha256 for _, _, sha256 in loads]),
-         pa.concat_arrays(superseded) if superseded else pa.nulls(0, pa.int64())],
+         pa.array(np.where(later >= 0, ids[later], 0), mask=later < 0, type=pa.int64())],
         names=[*columns, "_load_id", "_source_file_sha256", "_superseded_by"],
     )
     con.execute(
@@ -154,15 +156,21 @@ def replace_partitions_of(
     return {load_id: len(frame) for frame, load_id, _ in loads}
 
 
-def _superseded_by(frame: pd.DataFrame, keys: list[str], load_id: int, writers: dict[tuple, list[int]]) -> Any:
-    """Per row of a load, the later load of the same batch that covers the row's partition again (or null)."""
-    import pyarrow as pa
+def _partitions(keys: pd.DataFrame, load: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """For rows of several loads (`load`: each row's load, in order): the first row and the first load of
+    each partition the rows cover, and per row the position of the next load that covers the row's
+    partition again (-1 where none does). A null key is a partition of its own."""
+    import numpy as np
 
-    later = {p: ids[ids.index(load_id) + 1] for p, ids in writers.items() if ids[-1] != load_id}
-    if not later:
-        return pa.nulls(len(frame), pa.int64())
-    rows = zip(*(frame[k].tolist() for k in keys), strict=True)
-    return pa.array([later.get(row) for row in rows], pa.int64())
+    n = max(int(load.max(initial=0)) + 1, 1)
+    part = keys.groupby(list(keys.columns), sort=False, dropna=False).ngroup().to_numpy(np.int64)
+    pairs = np.unique(part * n + load)  # (partition, load), by partition then load
+    same = pairs[1:] // n == pairs[:-1] // n
+    following = np.where(np.append(same, False), np.append(pairs[1:] % n, 0), -1)
+    later = following[np.searchsorted(pairs, part * n + load)]
+    _, first_rows = np.unique(part, return_index=True)
+    first_loads = pairs[np.append(True, ~same)] % n
+    return (first_rows, first_loads), later
 
 
 def commit_load(

@@ -218,11 +218,13 @@ class _HeldInMemory:
         from schemas.crosschecks import history_checked
         from warehouse import history
 
+        self.reads: dict[tuple[int, str], list[tuple[str, int]]] = {}  # (file, dataset) -> the partitions it reads
         wanted: dict[str, dict[tuple[str, int], None]] = {}
-        for item in wave:
+        for k, item in enumerate(wave):
             for name, frame in (item.validated.frames if item.validated is not None else {}).items():
                 if history_checked(name):
-                    wanted.setdefault(name, {}).update(dict.fromkeys(history.partitions_read(frame)))
+                    self.reads[(k, name)] = history.partitions_read(frame)
+                    wanted.setdefault(name, {}).update(dict.fromkeys(self.reads[(k, name)]))
         self.warehouse = {name: history.previous_values(con, name, None, list(parts))
                           for name, parts in wanted.items()}
         self._held: dict[str, dict[tuple[str, int], tuple[pd.DataFrame, list[int]]]] | None = None
@@ -290,19 +292,20 @@ class _HeldInMemory:
         if not all(checked_by_file(name) for name in names):
             return None
         writes = [v is not None and not v.rejected for v in files]
-        figures = {name: _WaveFigures(name, [v.frames.get(name) if v else None for v in files], self.warehouse)
+        figures = {name: _WaveFigures(name, [v.frames.get(name) if v else None for v in files], self)
                    for name in names}
         checked: list[ValidatedFile | None] = list(files)
         found: dict[int, dict[str, list]] = {}
-        checking, start = set(range(len(files))), 0
+        checking, start = {name: set(range(len(files))) for name in names}, 0  # dataset -> files to check
         while start < len(files):
-            for name in names if checking else []:
-                frame, previous = figures[name].history(checking, writes)
-                for k in checking:
-                    found.setdefault(k, {})[name] = []
-                for k, problems in history_findings_by_file(name, frame, previous, bound_pct).items():
-                    found[k][name] = problems
-            checking = set()
+            for name, which in checking.items():
+                if which:
+                    frame, previous = figures[name].history(which, writes)
+                    for k in which:
+                        found.setdefault(k, {})[name] = []
+                    for k, problems in history_findings_by_file(name, frame, previous, bound_pct).items():
+                        found[k][name] = problems
+            checking = {}
             for k in range(start, len(files)):
                 validated, start = files[k], k + 1
                 if validated is None or not validated.frames:
@@ -311,7 +314,7 @@ class _HeldInMemory:
                 checked[k] = done = with_findings(validated, [p for n in validated.frames for p in mine.get(n, [])])
                 if writes[k] and done.rejected:  # not written: the files after it that read its partitions
                     writes[k] = False            # are checked again without it
-                    checking = {j for f in figures.values() for j in f.readers_of(k) if j > k}
+                    checking = {name: {j for j in f.readers_of(k) if j > k} for name, f in figures.items()}
                     break
         return checked
 
@@ -320,23 +323,23 @@ class _WaveFigures:
     """One dataset's figures in a wave's files, with what `_HeldInMemory.for_file` would hand each file
     as its history, for many files at once (`history`). Files are numbered by their position in the wave."""
 
-    def __init__(self, name: str, frames: list[pd.DataFrame | None], warehouse: dict[str, pd.DataFrame]) -> None:
+    def __init__(self, name: str, frames: list[pd.DataFrame | None], held: _HeldInMemory) -> None:
         import numpy as np
         import pandas as pd
 
         from schemas.crosschecks import FILE
         from schemas.datasets import DATASETS
-        from warehouse import history
 
         dataset = DATASETS[name]
         columns = [*dataset.grain, dataset.value_column, "status"]
         self.members = [(k, f) for k, f in enumerate(frames) if f is not None]
         self.frame = pd.concat([f for _, f in self.members], ignore_index=True)
         self.frame[FILE] = np.repeat([k for k, _ in self.members], [len(f) for _, f in self.members])
-        held = warehouse.get(name, pd.DataFrame(columns=columns))
-        self.rows = pd.concat([held[columns].assign(**{FILE: -1}), self.frame[[*columns, FILE]]], ignore_index=True)
+        warehouse = held.warehouse.get(name, pd.DataFrame(columns=columns))
+        self.rows = pd.concat([warehouse[columns].assign(**{FILE: -1}), self.frame[[*columns, FILE]]],
+                              ignore_index=True)
         self.located = self.rows.groupby([FILE, "province_code", "reference_year"], sort=False, dropna=True).indices
-        self.reads = {k: history.partitions_read(f) for k, f in self.members}
+        self.reads = {k: held.reads[(k, name)] for k, _ in self.members}
         self.writes = {k: [(code, int(year)) for code, year in db.distinct_rows(f, ["province_code", "reference_year"])
                            if isinstance(code, str) and year == year and year is not None] for k, f in self.members}
 

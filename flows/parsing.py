@@ -50,7 +50,47 @@ def parse_batch(
     waiting = [i for i, step in enumerate(steps) if not isinstance(step, Pending)]  # parsed, to validate together
     for i, result in zip(waiting, validate_files([steps[i] for i in waiting]), strict=True):  # type: ignore[misc]
         steps[i] = _outcome(pending[i], result)
-    return steps  # type: ignore[return-value]
+    return Parsed(steps)  # type: ignore[arg-type]
+
+
+PACK_MAX_ROWS = 20_000  # frames this long or longer travel as they are: joining them would copy a large table
+
+
+class Parsed(list):
+    """parse_batch's results. Pickled (to the flow's process, or to a file), the small frames of a dataset
+    that share their columns travel joined into one and are cut again on arrival: pandas pickles and
+    unpickles a frame in ≈ 0.1 ms per column whatever its length, ≈ 1 ms per file here."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        import pandas as pd
+
+        groups: dict[tuple, list[tuple[int, str]]] = {}  # (dataset, columns, dtypes) -> (file, dataset)
+        for i, item in enumerate(self):
+            for name, frame in (item.validated.frames if item.validated is not None else {}).items():
+                if len(frame) < PACK_MAX_ROWS and isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0:
+                    groups.setdefault((name, tuple(frame.columns), tuple(map(str, frame.dtypes))), []).append((i, name))
+        tables = []
+        for members in (m for m in groups.values() if len(m) > 1):
+            frames = [self[i].validated.frames[name] for i, name in members]
+            tables.append((pd.concat(frames, ignore_index=True), [(i, name, len(f)) for (i, name), f in
+                                                                  zip(members, frames, strict=True)]))
+        packed = {(i, name) for _, members in tables for i, name, _ in members}
+        items = [item if item.validated is None else replace(item, validated=replace(item.validated, frames={
+            name: None if (i, name) in packed else frame for name, frame in item.validated.frames.items()}))
+            for i, item in enumerate(self)]
+        return _unpacked, (items, tables)
+
+
+def _unpacked(items: list[Pending], tables: list[tuple[Any, list[tuple[int, str, int]]]]) -> list[Pending]:
+    """The results of a Parsed batch, each file's frames cut from the tables they travelled in."""
+    for table, members in tables:
+        at = 0
+        for i, name, rows in members:
+            validated = items[i].validated
+            assert validated is not None
+            validated.frames[name] = table.iloc[at : at + rows].reset_index(drop=True)
+            at += rows
+    return items
 
 
 def parse_batch_to_file(

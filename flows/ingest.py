@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -274,14 +275,36 @@ def load_batches(
                 ahead.stop()  # the processes parse the rest; the early thread would only compete with them
             say(f"parsing {len(pending)} files in {max(1, settings.workers)} processes")
         parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
-        for chunk, future in parsing:
+        while parsing:
+            (chunk, future), parsing = parsing[0], parsing[1:]
             try:
-                outcomes += progress(write_files(quote(future.result()), settings))
+                parsed = list(future.result())
+                more, parsing = _parsed_already(parsing, len(chunk))
+                for also, done in more:
+                    chunk, parsed = chunk + also, parsed + list(done.result())
+                outcomes += progress(write_files(quote(parsed), settings))
             except Exception as exc:
                 outcomes += progress(_failed_batch(chunk, exc))
     if ahead is not None and ahead.taken:
         say(f"{ahead.taken} of {len(pending)} files were read and parsed while Prefect was starting")
     return outcomes
+
+
+def _parsed_already(
+    parsing: list[tuple[list[Any], Any]], files: int
+) -> tuple[list[tuple[list[Any], Any]], list[tuple[list[Any], Any]]]:
+    """The batches at the head of `parsing` that are parsed already, without error, as many as fit in a
+    writer's wave with `files` files; and the others. Written with the batch before them, by one task:
+    files parsed while Prefect was starting fill several batches at once, and each task costs Prefect
+    ≈ 30 ms and a few API calls."""
+    ready = 0
+    for chunk, future in parsing:
+        finished = getattr(future, "wrapped_future", None)
+        if files + len(chunk) > writer.WAVE_MAX_FILES or not isinstance(finished, Future) or not finished.done() \
+                or finished.exception() is not None:
+            break
+        ready, files = ready + 1, files + len(chunk)
+    return parsing[:ready], parsing[ready:]
 
 
 @contextmanager

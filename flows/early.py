@@ -94,7 +94,7 @@ class EarlyStart:
         self._changed = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="niengiam-early-start", daemon=True)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ProcessPoolExecutor | None = None  # the early process, until the thread ends or hands it over
         self._decided = threading.Event()  # set once the thread knows whether it parses in a process
         self._few: list[_Hashed] = []  # new files too few for the early process (parse_here takes them)
         self.parsed = 0  # files whose results are stored for the flow
@@ -118,8 +118,10 @@ class EarlyStart:
                 if self._stop.is_set():
                     return
                 self._parse_group(todo[start : start + GROUP])
-            if self._pool is not None:  # all parsed: the process ends, its results are loaded here
-                self._pool.shutdown(wait=True)  # (importing pandas with them) before the flow asks
+            with self._changed:
+                pool, self._pool = self._pool, None
+            if pool is not None:  # all parsed: the process ends, its results are loaded here
+                pool.shutdown(wait=True)  # (importing pandas with them) before the flow asks
                 with self._changed:
                     for stored in list(self._groups):
                         if not self._stop.is_set():
@@ -128,11 +130,12 @@ class EarlyStart:
             return
         finally:
             self._decided.set()
-            if self._pool is not None:
-                self._pool.shutdown(wait=False)
             with self._changed:
+                pool, self._pool = self._pool, None  # None: handed over to the flow's parse processes
                 self._stop.set()
                 self._changed.notify_all()
+            if pool is not None:
+                pool.shutdown(wait=False)
 
     def _hash(self, path: Path) -> _Hashed | None:
         """The file's sha256 when it is settled (not being written) and stays the same while it is read."""
@@ -165,16 +168,16 @@ class EarlyStart:
         items = [self._pending(h) for h in mine]
         stored: Path | None = None
         try:
-            if items:
-                if self._pool is None:
+            with self._changed:
+                if self._pool is None and not self._stop.is_set():
                     self._pool = ProcessPoolExecutor(
                         1, mp_context=multiprocessing.get_context("spawn"), initializer=_second_in_line
                     )
+                pool = self._pool  # handed over meanwhile, it still parses this group first
+            if items and pool is not None:
                 self.settings.staging.mkdir(parents=True, exist_ok=True)
                 out = self.settings.staging / f"early-{os.getpid()}-{mine[0].sha256[:16]}.pickle"  # one group per sha
-                stored = self._pool.submit(
-                    parse_batch_to_file, items, self.settings, self.province, self.years, out
-                ).result()
+                stored = pool.submit(parse_batch_to_file, items, self.settings, self.province, self.years, out).result()
         finally:
             with self._changed:
                 if stored is not None:
@@ -237,6 +240,14 @@ class EarlyStart:
     def stop(self) -> None:
         """Parse no further group; the group being parsed still finishes (and can be taken)."""
         self._stop.set()
+
+    def hand_over(self) -> ProcessPoolExecutor | None:
+        """Stop, and give the early process (running, its imports done) to the flow as one of its parse
+        processes, if there is one: the flow shuts it down. The group being parsed still finishes first."""
+        with self._changed:
+            self._stop.set()
+            pool, self._pool = self._pool, None
+        return pool
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until the thread has hashed and parsed all it will; whether it has."""

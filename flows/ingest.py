@@ -269,10 +269,9 @@ def load_batches(
     outcomes += progress(skipped)
     size = batch_size or max(len(inputs) for inputs, _ in batches)
     ahead = early.current()
-    with runners.parse_processes(settings, len(pending)) as started:
+    # The processes parse the rest; the early thread would only compete with them, its process becomes one.
+    with runners.parse_processes(settings, len(pending), adopt=ahead.hand_over if ahead else lambda: None) as started:
         if started:
-            if ahead is not None:
-                ahead.stop()  # the processes parse the rest; the early thread would only compete with them
             say(f"parsing {len(pending)} files in {max(1, settings.workers)} processes")
         parsing = [(chunk, parse_files.submit(chunk, settings, province, years)) for chunk in _chunks(pending, size)]
         while parsing:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -35,47 +37,83 @@ def task_runner(settings: Settings) -> TaskRunner:
 
 
 _T = TypeVar("_T")
-_parse_pool: ProcessPoolExecutor | None = None  # the running flow's parse processes, if it has them
+class _Processes:
+    """The running flow's parse processes, each a pool of one, lent to one batch at a time."""
+
+    def __init__(self, pools: list[ProcessPoolExecutor]) -> None:
+        self.pools = pools
+        self.idle: queue.Queue[ProcessPoolExecutor] = queue.Queue()
+        for pool in pools:
+            self.idle.put(pool)
+        self.alive = len(pools)
+        self.lock = threading.Lock()
+
+    def run(self, fn: Callable[..., _T], *args: Any) -> tuple[bool, _T | None]:
+        """(True, fn(*args)) on an idle process; (False, None) when every process has died."""
+        while True:
+            with self.lock:
+                if not self.alive:
+                    return False, None
+            try:
+                pool = self.idle.get(timeout=0.5)  # a batch waits for a process, or for the last one to die
+            except queue.Empty:
+                continue
+            try:
+                result = pool.submit(fn, *args).result()
+            except BrokenProcessPool as exc:
+                with self.lock:
+                    self.alive -= 1
+                print(f"a parse process stopped ({exc}); its batches go to the others, or to the flow's process",
+                      file=sys.stderr, flush=True)
+                return False, None
+            self.idle.put(pool)
+            return True, result
+
+
+_parse_processes: _Processes | None = None  # the running flow's parse processes, if it has them
 
 
 @contextmanager
-def parse_processes(settings: Settings, files: int) -> Iterator[bool]:
+def parse_processes(
+    settings: Settings, files: int, adopt: Callable[[], ProcessPoolExecutor | None] = lambda: None
+) -> Iterator[bool]:
     """settings.workers parse processes while the block runs, for a run of at least processes_from files
-    on threads; yields whether it started them.
+    on threads; yields whether it started them. `adopt()` may hand over a process that is running already
+    (the early start's, flows.early): it is one of them, and one fewer is started.
 
-    Starting a process costs ≈ 2 s of imports, parsing a workbook ≈ 45 ms of CPU: below a hundred files or
-    so the threads finish first. A Dask runner has worker processes already. Started by spawn, not fork:
+    Starting a process costs ≈ 1–2 s of imports, parsing a workbook ≈ 15 ms of CPU: below a hundred files
+    or so the threads finish first. A Dask runner has worker processes already. Started by spawn, not fork:
     the flow's process holds Prefect's threads and event loop.
     """
-    global _parse_pool
-    if settings.uses_dask or not 0 < settings.processes_from <= files or _parse_pool is not None:
+    global _parse_processes
+    if settings.uses_dask or not 0 < settings.processes_from <= files or _parse_processes is not None:
         yield False
         return
-    pool = ProcessPoolExecutor(max(1, settings.workers), mp_context=multiprocessing.get_context("spawn"))
-    _parse_pool = pool
+    adopted = adopt()
+    pools = [adopted] if adopted is not None else []
+    pools += [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+              for _ in range(max(1, settings.workers) - len(pools))]
+    _parse_processes = _Processes(pools)
     try:
         yield True
     finally:
-        _parse_pool = None
-        pool.shutdown(wait=True, cancel_futures=True)
+        _parse_processes = None
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_parsing(fn: Callable[..., _T], *args: Any) -> _T:
-    """fn(*args) on a parse process when the run has them, else here; here again if a process died.
+    """fn(*args) on a parse process when the run has them, else here; here too when a process died.
 
     fn and its arguments must pickle (a module-level function, dataclasses). A process that dies (killed,
-    out of memory) breaks the pool; the batches still to parse then run in the task's own thread.
+    out of memory) is not used again; its batch, and every batch once all have died, run in the task's
+    own thread.
     """
-    global _parse_pool
-    pool = _parse_pool
-    if pool is not None:
-        try:
-            return pool.submit(fn, *args).result()
-        except BrokenProcessPool as exc:
-            if _parse_pool is pool:
-                _parse_pool = None  # parse_processes still shuts it down
-                print(f"a parse process stopped ({exc}); parsing the rest of the run in the flow's process",
-                      file=sys.stderr, flush=True)
+    processes = _parse_processes
+    if processes is not None:
+        ran, result = processes.run(fn, *args)
+        if ran:
+            return result  # type: ignore[return-value]
     return fn(*args)
 
 

@@ -202,3 +202,25 @@ def test_a_file_changed_while_it_was_parsed_here_is_left_to_the_flow(folder, set
              for p in files]
     ready, rest = ahead.take(items, None, None)
     assert ahead.parsed == 1 and list(ready) == [1] and [r.archived.archive_path for r in rest] == [files[0]]
+
+
+def test_the_early_process_becomes_one_of_the_flows_parse_processes(folder, settings, eager, monkeypatch) -> None:
+    from flows import runners
+
+    monkeypatch.setattr(early, "GROUP", 1)  # 18 groups: the process is still at work when the flow asks
+    files = [str(p) for p in archive.find_inputs([folder])]
+    with early.early_start(files, settings, None) as ahead:
+        assert ahead is not None
+        deadline = time.monotonic() + 120
+        while ahead.parsed < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        handed = ahead.hand_over()
+        assert handed is not None and ahead.hand_over() is None  # handed over once
+        early_pid = next(iter(handed._processes))  # type: ignore[attr-defined]
+        processes = dataclasses.replace(settings, processes_from=1, workers=2)
+        with runners.parse_processes(processes, 1, adopt=lambda: handed) as started:
+            assert started
+            pids = {runners.run_parsing(os.getpid) for _ in range(4)}
+        assert early_pid in pids and len(pids) == 2 and os.getpid() not in pids  # one more process, not two
+        assert ahead.wait(60)  # the thread ends without shutting down what it handed over twice
+    assert handed._shutdown_thread  # type: ignore[attr-defined]  # the flow shut it down

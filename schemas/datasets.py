@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,6 +201,8 @@ def total_findings(dataset: Dataset, frame: pd.DataFrame) -> list[TotalFinding]:
     """Totals that differ from the sum of their parts by more than rounding explains."""
     findings: list[TotalFinding] = []
     value = dataset.value_column
+    if dataset.hierarchies:  # the rows are filtered below: only the columns compared are carried along
+        frame = frame[list(dict.fromkeys([*dataset.grain, value]))]
     for h in dataset.hierarchies:
         scope = frame
         for column, code in h.where.items():
@@ -219,22 +222,27 @@ def _key(values: tuple) -> tuple:
     return tuple(None if v is None or v is pd.NA or v != v else v for v in values)
 
 
+def _keys(frame: pd.DataFrame, keys: list[str]) -> Iterator[tuple]:
+    """Each row's key, every missing value as None (NaN, None and pd.NA are one key); rows without a
+    missing value, which is all of them in most tables, are taken as they are."""
+    rows = zip(*(frame[k].tolist() for k in keys))
+    return map(_key, rows) if frame[keys].isna().to_numpy().any() else rows
+
+
 def _compare(
     h: Hierarchy, totals: pd.DataFrame, parts: pd.DataFrame, keys: list[str], value: str, integral: bool
 ) -> list[TotalFinding]:
     """Each total against the sum of its parts (a dict pass over the rows: these tables have hundreds)."""
     groups: dict[tuple, list] = {}
-    part_keys = zip(*(parts[k].tolist() for k in keys))
-    for key, v, code in zip(part_keys, parts[value].tolist(), parts[h.dimension].tolist()):
-        entry = groups.setdefault(_key(key), [0.0, 0, []])
+    for key, v, code in zip(_keys(parts, keys), parts[value].tolist(), parts[h.dimension].tolist()):
+        entry = groups.setdefault(key, [0.0, 0, []])
         entry[0] += 0.0 if v is None or v is pd.NA or v != v else v
         entry[1] += 1
         entry[2].append(code)
     unit = 0 if integral else 10.0 ** -published_decimals(pd.concat([totals[value], parts[value]]))
     out = []
-    total_keys = zip(*(totals[k].tolist() for k in keys))
-    for index, key, total in zip(totals.index, total_keys, totals[value].tolist()):
-        found = groups.get(_key(key))
+    for index, key, total in zip(totals.index, _keys(totals, keys), totals[value].tolist()):
+        found = groups.get(key)
         if found is None:
             continue
         summed, n, codes = found[0], found[1], tuple(sorted(found[2]))

@@ -245,62 +245,66 @@ BATCH_FILE = "_batch_file"
 UNIT_COLUMNS = ("unit", "original_value", "original_unit")  # with the value column: what the units change
 
 
-def batch_of(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The frames as one, each row marked with the position of its frame in BATCH_FILE."""
-    batch = pd.concat(frames, ignore_index=True)
-    batch[BATCH_FILE] = np.repeat(np.arange(len(frames), dtype=np.int64), [len(f) for f in frames])
-    return batch
+def validate_together(dataset_name: str, frames: list[pd.DataFrame]) -> list[pd.DataFrame] | None:
+    """`validate` of each frame, done once for all of them; None if anything fails, or where the batch
+    could differ from the frames alone (the caller then validates each frame alone, which names every
+    problem's file and cell).
+
+    pandas and pandera cost about the same for a few hundred rows as for thousands, so the frames are
+    prepared and checked as one batch with a column naming each row's file (`_prepare_together`): the
+    contract's uniqueness is within a file, and every dataframe-level check that looks beyond its row
+    (totals against their parts, bounds in order) runs file by file. A file passes here exactly when it
+    passes alone.
+    """
+    batch = _prepare_together(dataset_name, frames)
+    if batch is None:
+        return None
+    try:  # in place: the batch is this function's own; eagerly: the first failure is enough to know
+        checked = _batch_schema(dataset_name).validate(batch, inplace=True)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors):
+        return None
+    return _file_frames(dataset_name, checked, frames)
 
 
-def prepare_together(dataset_name: str, frames: list[pd.DataFrame]) -> pd.DataFrame | None:
-    """`prepare` of each frame, done once on their batch (`batch_of`); None where that could differ from
-    preparing each frame alone, or finds a problem (each frame is then prepared alone, which says whose).
+def _prepare_together(dataset_name: str, frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """`prepare` of each frame, done once on the frames concatenated and marked by BATCH_FILE; None for a
+    single frame, where a problem is found (preparing each frame alone says whose), and where the frames'
+    value and unit columns are typed differently (the types the unit conversion gives depend on them).
 
     Units are converted and provinces placed row by row, and shares add up within each file (the file is
-    one more key of the grain), so a batch stands for its frames when the frames' value and unit columns
-    are typed alike (the types the conversion gives depend on them).
+    one more key of the grain), so otherwise the batch holds each frame's rows as `prepare` leaves them.
     """
     dataset = DATASETS[dataset_name]
     columns = [dataset.value_column, "unit"]
-    if len(frames) < 2 or not all(set(columns) <= set(f.columns) for f in frames):
+    if len(frames) < 2 or not all(c in f.columns for f in frames for c in columns):
         return None
     if len({tuple(str(f[c].dtype) for c in columns) for f in frames}) > 1:
         return None
-    prepared, problems = _prepare(_by_file(dataset), batch_of(frames))
+    batch = pd.concat(frames, ignore_index=True)
+    batch[BATCH_FILE] = np.repeat(np.arange(len(frames), dtype=np.int64), [len(f) for f in frames])
+    prepared, problems = _prepare(_by_file(dataset), batch)
     return None if problems else prepared
 
 
-def check_contract_together(
-    dataset_name: str, batch: pd.DataFrame, frames: list[pd.DataFrame]
-) -> list[pd.DataFrame] | None:
-    """Each file's frame coerced by the contract, in one pandera call for the prepared batch of `frames`
-    (`prepare_together`); None if anything fails.
-
-    pandera costs ≈ 25 ms a call whatever the size, so a batch of small files is checked as one frame
-    with a column naming each row's file: uniqueness is within a file, and every dataframe-level check
-    that looks beyond its row (totals against their parts, bounds in order) runs file by file. A file
-    passes here exactly when it passes alone. Problems are not located here: when anything fails, the
-    caller checks each file alone (`check_contract`), which names every cell.
-
-    Each frame comes back as `prepare` would give it, coerced: its own columns and index, then the
-    written value and unit where it lacked them; a column the contract does not coerce keeps the type the
-    frame has (concatenation may have widened it), except those the unit conversion wrote.
-    """
-    schema = _batch_schema(dataset_name)
-    try:
-        checked = schema.validate(batch, lazy=True).drop(columns=BATCH_FILE)
-    except pa.errors.SchemaErrors:
-        return None
-    converted = {DATASETS[dataset_name].value_column, *UNIT_COLUMNS}
-    kept_as_written = set(schema.columns) | converted
-    types, out, start = checked.dtypes, [], 0
+def _file_frames(dataset_name: str, checked: pd.DataFrame, frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Each frame's rows of the checked batch, as `validate` gives them for the frame alone: its own
+    columns and index, then the written value and unit where it lacked them; a column the contract does
+    not coerce and the unit conversion does not write keeps the frame's type (concatenation may have
+    widened it)."""
+    del checked[BATCH_FILE]
+    columns = checked.columns.tolist()
+    types = dict(zip(columns, checked.dtypes.tolist(), strict=True))
+    typed_here = set(_batch_schema(dataset_name).columns) | {DATASETS[dataset_name].value_column, *UNIT_COLUMNS}
+    out, start = [], 0
     for frame in frames:
-        columns = [*frame.columns, *(c for c in UNIT_COLUMNS if c not in frame.columns)]
+        own = frame.columns.tolist()
+        wanted = [*own, *(c for c in UNIT_COLUMNS if c not in own)]
         part = checked.iloc[start:start + len(frame)]
         start += len(frame)
-        part = (part if list(part.columns) == columns else part[columns]).set_axis(frame.index)
-        written = frame.dtypes
-        kept = [c for c in frame.columns if c not in kept_as_written and types[c] != written[c]]
+        if wanted != columns:
+            part = part[wanted]
+        part.index = frame.index  # the part is a frame of its own: no copy for a new index
+        kept = [c for c, t in zip(own, frame.dtypes.tolist(), strict=True) if c not in typed_here and t != types[c]]
         out.append(part.assign(**{c: frame[c] for c in kept}) if kept else part)
     return out
 
@@ -317,7 +321,7 @@ def _by_file(dataset: Dataset) -> Dataset:
 
 @cache
 def _batch_schema(dataset_name: str) -> pa.DataFrameSchema:
-    """The contract for frames of several files marked by BATCH_FILE (see check_contract_together)."""
+    """The contract for frames of several files marked by BATCH_FILE (see validate_together)."""
     schema = copy.deepcopy(CONTRACTS[dataset_name].to_schema())  # the model's own schema stays as it is
     by_file = _by_file(DATASETS[dataset_name])
     schema.checks = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from schemas.contracts import check_contract_together, prepare_together, validate
+from schemas.contracts import validate, validate_together
 from schemas.crosschecks import LARGE_FRAME_ROWS
 from schemas.datasets import DATASETS, to_dataset_frame
 from schemas.errors import DataError
@@ -137,8 +137,7 @@ def _checked_together(files: list[ParsedFile]) -> dict[tuple[int, str], pd.DataF
     for name, which in sorted(members.items()):
         frames = [files[i].frames[name] for i in which]
         try:
-            batch = prepare_together(name, frames)
-            checked = None if batch is None else check_contract_together(name, batch, frames)
+            checked = validate_together(name, frames)
         except Exception:  # each frame alone then, and its own error for its own file
             checked = None
         out.update(((i, name), frame) for i, frame in zip(which, checked or [], strict=False))

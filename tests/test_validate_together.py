@@ -11,14 +11,7 @@ import pytest
 
 from niengiam import samples
 from schemas import contracts
-from schemas.contracts import (
-    batch_of,
-    check_contract,
-    check_contract_together,
-    prepare,
-    prepare_together,
-    validate,
-)
+from schemas.contracts import validate, validate_together
 from schemas.errors import DataError
 from schemas.parse import ParseContext
 from schemas.pipeline import ParsedFile, parse_file, read_file, validate_file, validate_files
@@ -86,9 +79,7 @@ def test_a_clean_batch_is_checked_in_one_call_per_dataset(batch: list[ParsedFile
     clean = [p for p in batch if not _alone(p).errors]
     frames = [p.frames["industrial_output"] for p in clean if "industrial_output" in p.frames]
     assert len(frames) > 3
-    prepared = prepare_together("industrial_output", frames)
-    assert prepared is not None
-    checked = check_contract_together("industrial_output", prepared, frames)
+    checked = validate_together("industrial_output", frames)
     assert checked is not None  # the same figures in two files are not duplicates of each other
     for frame, got in zip(frames, checked, strict=True):
         pd.testing.assert_frame_equal(got, validate("industrial_output", frame)[0], check_exact=True)
@@ -97,13 +88,13 @@ def test_a_clean_batch_is_checked_in_one_call_per_dataset(batch: list[ParsedFile
 def test_a_part_in_another_file_does_not_complete_a_total(batch: list[ParsedFile]) -> None:
     """Totals are checked within each file: a part missing from one file is not found in another."""
     [parsed] = [p for p in batch if p.file_name == "phu-tho_2012_thuong-mai.xlsx"]
-    frame = prepare("trade", parsed.frames["trade"])[0]
+    frame = parsed.frames["trade"]
     part = frame[(frame["flow_code"] == "export") & (frame["product_group_code"] == "TEXTILES")].index
     without, only = frame.drop(part), frame.loc[part]
-    assert [p.rule for p in check_contract("trade", without)[1]] == ["total_equals_parts"]
-    assert not check_contract("trade", only)[1]
-    assert check_contract_together("trade", batch_of([without, only]), [without, only]) is None
-    assert check_contract_together("trade", batch_of([frame, frame]), [frame, frame]) is not None
+    assert [p.rule for p in validate("trade", without)[1]] == ["total_equals_parts"]
+    assert not validate("trade", only)[1]
+    assert validate_together("trade", [without, only]) is None
+    assert validate_together("trade", [frame, frame]) is not None
 
 
 def test_a_file_that_fails_alone_keeps_its_error_in_a_batch(batch: list[ParsedFile]) -> None:

@@ -208,8 +208,8 @@ PLAN_RULES = {
 
 
 def _totals_ok(dataset: Dataset, df: pd.DataFrame) -> pd.Series:
-    bad = {f.index for f in total_findings(dataset, df)}
-    return pd.Series([i not in bad for i in df.index], index=df.index)
+    bad = [f.index for f in total_findings(dataset, df)]
+    return pd.Series(~df.index.isin(bad), index=df.index)
 
 
 def validate(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
@@ -223,37 +223,14 @@ def validate(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list
     return checked, problems + found
 
 
-def prepare(
-    dataset_name: str, frame: pd.DataFrame, in_units: pd.DataFrame | None = None
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """What runs before the contract: canonical units (unless `in_units` is the frame already converted),
-    the 2025 map, and the structure shares."""
-    dataset = DATASETS[dataset_name]
-    converted = to_canonical_units(dataset, frame) if in_units is None else in_units
-    frame, problems = place_on_map(converted, dataset.boundary_year)
+def prepare(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """What runs before the contract: canonical units, the 2025 map, and the structure shares."""
+    return _prepare(DATASETS[dataset_name], frame)
+
+
+def _prepare(dataset: Dataset, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    frame, problems = place_on_map(to_canonical_units(dataset, frame), dataset.boundary_year)
     return frame, problems + share_findings(dataset, frame)
-
-
-UNIT_COLUMNS = ("unit", "original_value", "original_unit")  # with the value column: what the units change
-
-
-def to_canonical_units_together(dataset_name: str, frames: list[pd.DataFrame]) -> list[pd.DataFrame] | None:
-    """`to_canonical_units` of each frame, computed once for all of them (a conversion depends on its row
-    alone); None for a single frame, and when the frames' value and unit columns are not typed alike (each
-    is then converted alone)."""
-    dataset = DATASETS[dataset_name]
-    columns = [dataset.value_column, "unit"]
-    if len(frames) < 2 or not all(set(columns) <= set(f.columns) for f in frames):
-        return None
-    if len({tuple(str(f[c].dtype) for c in columns) for f in frames}) > 1:
-        return None
-    converted = to_canonical_units(dataset, pd.concat([f[columns] for f in frames], ignore_index=True))
-    out, start = [], 0
-    for frame in frames:
-        part = converted.iloc[start:start + len(frame)].set_axis(frame.index)
-        start += len(frame)
-        out.append(frame.assign(**{c: part[c] for c in (dataset.value_column, *UNIT_COLUMNS)}))
-    return out
 
 
 def check_contract(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
@@ -265,45 +242,92 @@ def check_contract(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame
 
 
 BATCH_FILE = "_batch_file"
+UNIT_COLUMNS = ("unit", "original_value", "original_unit")  # with the value column: what the units change
 
 
-def check_contract_together(dataset_name: str, frames: list[pd.DataFrame]) -> list[pd.DataFrame] | None:
-    """Each prepared frame coerced by the contract, in one pandera call for all of them; None if any fails.
+def validate_together(dataset_name: str, frames: list[pd.DataFrame]) -> list[pd.DataFrame] | None:
+    """`validate` of each frame, done once for all of them; None if anything fails, or where the batch
+    could differ from the frames alone (the caller then validates each frame alone, which names every
+    problem's file and cell).
 
-    pandera costs ≈ 25 ms a call whatever the size, so a batch of small files is checked as one frame
-    with a column naming each row's file: uniqueness is within a file, and every dataframe-level check
-    (totals against their parts, bounds in order) runs file by file. A file passes here exactly when
-    it passes alone. Problems are not located here: when anything fails, the caller checks each file
-    alone (`check_contract`), which names every cell.
+    pandas and pandera cost about the same for a few hundred rows as for thousands, so the frames are
+    prepared and checked as one batch with a column naming each row's file (`_prepare_together`): the
+    contract's uniqueness is within a file, and every dataframe-level check that looks beyond its row
+    (totals against their parts, bounds in order) runs file by file. A file passes here exactly when it
+    passes alone.
     """
-    schema = _batch_schema(dataset_name)
+    batch = _prepare_together(dataset_name, frames)
+    if batch is None:
+        return None
+    try:  # in place: the batch is this function's own; eagerly: the first failure is enough to know
+        checked = _batch_schema(dataset_name).validate(batch, inplace=True)
+    except (pa.errors.SchemaError, pa.errors.SchemaErrors):
+        return None
+    return _file_frames(dataset_name, checked, frames)
+
+
+def _prepare_together(dataset_name: str, frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """`prepare` of each frame, done once on the frames concatenated and marked by BATCH_FILE; None for a
+    single frame, where a problem is found (preparing each frame alone says whose), and where the frames'
+    value and unit columns are typed differently (the types the unit conversion gives depend on them).
+
+    Units are converted and provinces placed row by row, and shares add up within each file (the file is
+    one more key of the grain), so otherwise the batch holds each frame's rows as `prepare` leaves them.
+    """
+    dataset = DATASETS[dataset_name]
+    columns = [dataset.value_column, "unit"]
+    if len(frames) < 2 or not all(c in f.columns for f in frames for c in columns):
+        return None
+    if len({tuple(str(f[c].dtype) for c in columns) for f in frames}) > 1:
+        return None
     batch = pd.concat(frames, ignore_index=True)
     batch[BATCH_FILE] = np.repeat(np.arange(len(frames), dtype=np.int64), [len(f) for f in frames])
-    try:
-        checked = schema.validate(batch, lazy=True).drop(columns=BATCH_FILE)
-    except pa.errors.SchemaErrors:
-        return None
-    coerced, out, start = set(schema.columns), [], 0
+    prepared, problems = _prepare(_by_file(dataset), batch)
+    return None if problems else prepared
+
+
+def _file_frames(dataset_name: str, checked: pd.DataFrame, frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Each frame's rows of the checked batch, as `validate` gives them for the frame alone: its own
+    columns and index, then the written value and unit where it lacked them; a column the contract does
+    not coerce and the unit conversion does not write keeps the frame's type (concatenation may have
+    widened it)."""
+    del checked[BATCH_FILE]
+    columns = checked.columns.tolist()
+    types = dict(zip(columns, checked.dtypes.tolist(), strict=True))
+    typed_here = set(_batch_schema(dataset_name).columns) | {DATASETS[dataset_name].value_column, *UNIT_COLUMNS}
+    out, start = [], 0
     for frame in frames:
+        own = frame.columns.tolist()
+        wanted = [*own, *(c for c in UNIT_COLUMNS if c not in own)]
         part = checked.iloc[start:start + len(frame)]
         start += len(frame)
-        if list(part.columns) != list(frame.columns):
-            part = part[list(frame.columns)]
-        part = part.set_axis(frame.index)
-        types, written = part.dtypes, frame.dtypes
-        kept = [c for c in frame.columns if c not in coerced and types[c] != written[c]]
-        out.append(part.assign(**{c: frame[c] for c in kept}) if kept else part)  # as concat left them
+        if wanted != columns:
+            part = part[wanted]
+        part.index = frame.index  # the part is a frame of its own: no copy for a new index
+        kept = [c for c, t in zip(own, frame.dtypes.tolist(), strict=True) if c not in typed_here and t != types[c]]
+        out.append(part.assign(**{c: frame[c] for c in kept}) if kept else part)
     return out
+
+
+ROW_BY_ROW_CHECKS = {"unit_matches_flow", "unit_matches_indicator", "plan_period", "value_or_reason"}
+"""Dataframe-level checks whose result for a row depends on that row alone: they run on the whole batch.
+Any other runs file by file (`_file_by_file`), which is right whatever the check looks at."""
+
+
+def _by_file(dataset: Dataset) -> Dataset:
+    """The dataset with the batch's file as one more dimension of its grain."""
+    return dataclasses.replace(dataset, dimensions=(*dataset.dimensions, BATCH_FILE))
 
 
 @cache
 def _batch_schema(dataset_name: str) -> pa.DataFrameSchema:
-    """The contract for frames of several files marked by BATCH_FILE (see check_contract_together)."""
+    """The contract for frames of several files marked by BATCH_FILE (see validate_together)."""
     schema = copy.deepcopy(CONTRACTS[dataset_name].to_schema())  # the model's own schema stays as it is
-    by_file = dataclasses.replace(DATASETS[dataset_name], dimensions=(*DATASETS[dataset_name].dimensions, BATCH_FILE))
+    by_file = _by_file(DATASETS[dataset_name])
     schema.checks = [
         # totals against their parts: one pass over the batch, with the file as one more key of the grain
         pa.Check(partial(_totals_ok, by_file), name=check.name) if check.name == "total_equals_parts"
+        else check if check.name in ROW_BY_ROW_CHECKS
         else pa.Check(partial(_file_by_file, check._check_fn), name=check.name)
         for check in schema.checks
     ]

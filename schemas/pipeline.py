@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from schemas.contracts import check_contract, check_contract_together, prepare, to_canonical_units_together
+from schemas.contracts import validate, validate_together
 from schemas.crosschecks import LARGE_FRAME_ROWS
 from schemas.datasets import DATASETS, to_dataset_frame
 from schemas.errors import DataError
@@ -112,68 +112,51 @@ TOGETHER_MAX_ROWS = LARGE_FRAME_ROWS  # a frame larger than this is checked alon
 def validate_files(files: list[ParsedFile]) -> list[ValidatedFile | Exception]:
     """validate_file for each file, or the exception it raised; each file's result is the same as alone.
 
-    The contract of a dataset runs once for all the files' frames (`check_contract_together`) and file by
-    file only when something fails there, to locate the problems.
+    Each dataset is prepared and its contract run once for all the files' frames (`_checked_together`),
+    and file by file only when something fails there, to locate the problems.
     """
-    in_units = _in_units_together(files)
-    prepared: list[dict[str, tuple[pd.DataFrame, list[Problem]]] | Exception] = []
+    together = _checked_together(files)
+    results: list[ValidatedFile | Exception] = []
     for i, parsed in enumerate(files):
         try:
-            prepared.append({name: prepare(name, frame, in_units.get((i, name)))
-                             for name, frame in parsed.frames.items()})
-        except Exception as exc:  # reported for this file only
-            prepared.append(exc)
-    together: list[dict[str, pd.DataFrame]] = [{} for _ in files]  # per file: dataset -> coerced frame
-    for name in sorted({n for p in prepared if isinstance(p, dict) for n in p}):
-        members = {i: p[name][0] for i, p in enumerate(prepared)
-                   if isinstance(p, dict) and name in p and len(p[name][0]) <= TOGETHER_MAX_ROWS}
-        checked = check_contract_together(name, list(members.values())) if len(members) > 1 else None
-        for i, frame in zip(members, checked or [], strict=False):
-            together[i][name] = frame
-    results: list[ValidatedFile | Exception] = []
-    for parsed, ready, checked_here in zip(files, prepared, together, strict=True):
-        try:
-            if isinstance(ready, Exception):
-                raise ready
-            results.append(_validated(parsed, ready, checked_here))
+            results.append(_validated(parsed, {name: together.get((i, name)) for name in parsed.frames}))
         except Exception as exc:
             results.append(exc)
     return results
 
 
-def _in_units_together(files: list[ParsedFile]) -> dict[tuple[int, str], pd.DataFrame]:
-    """(file, dataset) -> the frame in canonical units, converted together with the batch's other frames
-    of the dataset (pandas costs the same for a few hundred rows as for thousands); missing where the
-    batch could not be converted at once, so that `prepare` converts that frame alone."""
+def _checked_together(files: list[ParsedFile]) -> dict[tuple[int, str], pd.DataFrame]:
+    """(file, dataset) -> the frame prepared and coerced by the contract together with the batch's other
+    frames of the dataset (pandas and pandera cost the same for a few hundred rows as for thousands);
+    missing where the batch did not pass at once, so that the frame is validated alone."""
     members: dict[str, list[int]] = {}
     for i, parsed in enumerate(files):
         for name, frame in parsed.frames.items():
             if len(frame) <= TOGETHER_MAX_ROWS:
                 members.setdefault(name, []).append(i)
     out: dict[tuple[int, str], pd.DataFrame] = {}
-    for name, which in members.items():
+    for name, which in sorted(members.items()):
+        frames = [files[i].frames[name] for i in which]
         try:
-            converted = to_canonical_units_together(name, [files[i].frames[name] for i in which])
+            checked = validate_together(name, frames)
         except Exception:  # each frame alone then, and its own error for its own file
-            converted = None
-        out.update(((i, name), frame) for i, frame in zip(which, converted or [], strict=False))
+            checked = None
+        out.update(((i, name), frame) for i, frame in zip(which, checked or [], strict=False))
     return out
 
 
-def _validated(
-    parsed: ParsedFile, prepared: dict[str, tuple[pd.DataFrame, list[Problem]]], checked: dict[str, pd.DataFrame]
-) -> ValidatedFile:
+def _validated(parsed: ParsedFile, checked: dict[str, pd.DataFrame | None]) -> ValidatedFile:
     result = ValidatedFile(parsed.file_name, {}, specs=parsed.specs, rows_in=parsed.rows_in)
-    result.errors += [p for p in parsed.problems if p.severity == "error"]
-    result.warnings += [p for p in parsed.problems if p.severity != "error"]
-    for name, (frame, problems) in prepared.items():
-        if name in checked:
-            result.frames[name] = checked[name]
+    problems = list(parsed.problems)
+    for name, frame in parsed.frames.items():
+        together = checked[name]
+        if together is None:
+            result.frames[name], found = validate(name, frame)
+            problems += found
         else:
-            result.frames[name], found = check_contract(name, frame)
-            problems = problems + found
-        result.errors += [p for p in problems if p.severity == "error"]
-        result.warnings += [p for p in problems if p.severity != "error"]
+            result.frames[name] = together
+    result.errors += [p for p in problems if p.severity == "error"]
+    result.warnings += [p for p in problems if p.severity != "error"]
     if not result.frames and not result.errors:
         raise DataError("the file holds no figures", file=parsed.file_name)
     return result

@@ -11,12 +11,13 @@ import pytest
 
 from niengiam import samples
 from schemas import contracts
-from schemas.contracts import check_contract, check_contract_together, prepare
+from schemas.contracts import validate, validate_together
 from schemas.errors import DataError
 from schemas.parse import ParseContext
 from schemas.pipeline import ParsedFile, parse_file, read_file, validate_file, validate_files
 from schemas.specs import load_specs
-from tests.trust_helpers import output_table
+from tests.test_targets import ARTICLE_PLAN
+from tests.trust_helpers import output_table, write_targets
 
 
 def _parsed(folder: Path) -> list[ParsedFile]:
@@ -76,25 +77,24 @@ def test_a_batch_validated_together_equals_each_file_alone(batch: list[ParsedFil
 
 def test_a_clean_batch_is_checked_in_one_call_per_dataset(batch: list[ParsedFile]) -> None:
     clean = [p for p in batch if not _alone(p).errors]
-    frames = [prepare("industrial_output", p.frames["industrial_output"])[0]
-              for p in clean if "industrial_output" in p.frames]
+    frames = [p.frames["industrial_output"] for p in clean if "industrial_output" in p.frames]
     assert len(frames) > 3
-    checked = check_contract_together("industrial_output", frames)
+    checked = validate_together("industrial_output", frames)
     assert checked is not None  # the same figures in two files are not duplicates of each other
     for frame, got in zip(frames, checked, strict=True):
-        pd.testing.assert_frame_equal(got, check_contract("industrial_output", frame)[0], check_exact=True)
+        pd.testing.assert_frame_equal(got, validate("industrial_output", frame)[0], check_exact=True)
 
 
 def test_a_part_in_another_file_does_not_complete_a_total(batch: list[ParsedFile]) -> None:
     """Totals are checked within each file: a part missing from one file is not found in another."""
     [parsed] = [p for p in batch if p.file_name == "phu-tho_2012_thuong-mai.xlsx"]
-    frame = prepare("trade", parsed.frames["trade"])[0]
+    frame = parsed.frames["trade"]
     part = frame[(frame["flow_code"] == "export") & (frame["product_group_code"] == "TEXTILES")].index
     without, only = frame.drop(part), frame.loc[part]
-    assert [p.rule for p in check_contract("trade", without)[1]] == ["total_equals_parts"]
-    assert not check_contract("trade", only)[1]
-    assert check_contract_together("trade", [without, only]) is None
-    assert check_contract_together("trade", [frame, frame]) is not None
+    assert [p.rule for p in validate("trade", without)[1]] == ["total_equals_parts"]
+    assert not validate("trade", only)[1]
+    assert validate_together("trade", [without, only]) is None
+    assert validate_together("trade", [frame, frame]) is not None
 
 
 def test_a_file_that_fails_alone_keeps_its_error_in_a_batch(batch: list[ParsedFile]) -> None:
@@ -111,7 +111,26 @@ def test_units_are_converted_together_as_alone(batch: list[ParsedFile], monkeypa
     monkeypatch.setattr(contracts, "to_canonical_units", lambda d, f: calls.append(len(f)) or real(d, f))
     [millions] = [p for p in batch if p.file_name == "phu-tho_2011_trieu-dong.xlsx"]
     converted = validate_files(batch)[batch.index(millions)].frames["industrial_output"]
-    assert len(calls) == 3  # once per dataset (industrial output, trade, awards), for all the files
+    rows = {name: [len(p.frames[name]) for p in batch if name in p.frames] for name in ("awards", "industrial_output", "trade")}
+    assert calls[:3] == [sum(n) for n in rows.values()]  # once per dataset, for all the files
+    assert calls[3:] == rows["industrial_output"]  # and again file by file where the batch fails the contract
     assert set(converted["original_unit"]) == {"mn_vnd"} and set(converted["unit"]) == {"bn_vnd"}
     assert (converted["value_bn_vnd"] * 1000 - converted["original_value"]).abs().max() < 1e-6
     _same(validate_files(batch)[batch.index(millions)], _alone(millions))
+
+
+def test_a_unit_set_by_a_code_and_a_merged_province_are_found_in_a_batch_as_alone(tmp_path: Path) -> None:
+    """A target's canonical unit depends on its indicator (the export value in Tỷ USD becomes mn_usd), and
+    Vĩnh Phúc sets no plan of its own from 2026: the batch converts every file's units and names the one
+    file whose province merged away, exactly as each file validated alone."""
+    write_targets(tmp_path / "a_phu-tho_2016-2020.xlsx", ARTICLE_PLAN)
+    write_targets(tmp_path / "b_an-giang_2016-2020.xlsx", ARTICLE_PLAN, "UBND TỈNH AN GIANG")
+    later = [[name, 2026, 2030, *rest] for name, _, _, *rest in ARTICLE_PLAN]
+    write_targets(tmp_path / "c_vinh-phuc_2026-2030.xlsx", later, "UBND TỈNH VĨNH PHÚC")
+    parsed = _parsed(tmp_path)
+    together = validate_files(parsed)
+    for file, result in zip(parsed, together, strict=True):
+        _same(result, _alone(file))
+    assert [[p.rule for p in r.errors] for r in together] == [[], [], ["province_in_force"]]
+    exports = together[0].frames["targets"].query("indicator_code == 'export_value'")
+    assert set(exports["unit"]) == {"mn_usd"} and set(exports["original_unit"]) == {"bn_usd"}

@@ -153,6 +153,7 @@ class SheetTop:
         self._words: dict[tuple[int, int], frozenset[str]] = {}
         self._titles: dict[int, str] = {}
         self._figure_rows: dict[int, bool] = {}
+        self._candidates: dict[int, list[tuple[int, int, frozenset[str]]]] = {}
 
     def labels(self, row: int, height: int) -> dict[int, tuple[str, list[str]]]:
         """Column -> (joined label, fragments) for the header band rows row..row+height-1."""
@@ -210,6 +211,27 @@ class SheetTop:
     def row_is_blank(self, row: int) -> bool:
         """Whether a row holds no text at all."""
         return not any(self.texts[row])
+
+    def candidates(self, max_height: int) -> list[tuple[int, int, frozenset[str]]]:
+        """(row, height, matching keys) of every band that may be a header, in search order.
+
+        A band starts on a row with text among the first rows and stops short of the figures under it
+        (first_figure_row); which bands those are does not depend on the spec, so every spec of the same
+        max_height walks one list made once per sheet.
+        """
+        found = self._candidates.get(max_height)
+        if found is None:
+            found = self._candidates[max_height] = [
+                (row, height, self.words(row, height))
+                for row in range(min(self.sheet.height, HEADER_SEARCH_ROWS))
+                if not self.row_is_blank(row)
+                for height in range(1, self.first_figure_row(row + 1, row + max_height) - row + 1)
+            ]
+        return found
+
+    def candidate_keys(self, max_height: int) -> frozenset[str]:
+        """Every matching key of the candidate bands, as one set."""
+        return frozenset().union(*(words for _, _, words in self.candidates(max_height)))
 
     @cached_property
     def all_keys(self) -> frozenset[str]:
@@ -272,21 +294,12 @@ def match_header(spec: LayoutSpec, top: SheetTop, row: int, height: int) -> Head
     return HeaderMatch(spec, top.sheet, row, height, labels, field_columns, measures, top.title(row), missing)
 
 
-def _knows(spec: LayoutSpec, keys: frozenset[str]) -> bool:
-    """Whether any of the keys is a header the spec knows (a field alias or a column of figures)."""
-    return _knows_words(spec.header_words, keys)
-
-
-@lru_cache(maxsize=100_000)  # the same header bands recur across sheets and workbooks, tried by every spec
-def _knows_words(words: tuple[frozenset[str], tuple[str, ...]], keys: frozenset[str]) -> bool:
-    aliases, patterns = words
-    if aliases & keys:
-        return True
-    return any(re.search(p, k) for p in patterns for k in keys)
-
-
-def _band_knows(spec: LayoutSpec, top: SheetTop, row: int, height: int) -> bool:
-    return _knows(spec, top.words(row, height))
+def _known_keys(spec: LayoutSpec, keys: frozenset[str]) -> frozenset[str]:
+    """The keys that are headers the spec knows (a field alias, or a column of figures by name or pattern)."""
+    aliases, patterns = spec.header_words
+    if not patterns:
+        return aliases & keys
+    return (aliases & keys) | {k for k in keys if any(re.search(p, k) for p in patterns)}
 
 
 def _is_figure(value: object) -> bool:
@@ -303,18 +316,13 @@ def find_header(spec: LayoutSpec, sheet: Sheet | SheetTop) -> HeaderMatch | None
     be the table's header, and scoring every band of 40 rows was most of a workbook's parse time.
     """
     top = sheet if isinstance(sheet, SheetTop) else SheetTop(sheet)
-    if not _knows(spec, top.all_keys):
+    known = _known_keys(spec, top.all_keys)
+    if not known:
         return None
+    known |= _known_keys(spec, top.candidate_keys(spec.max_header_rows) - top.all_keys)  # joined labels
     best: HeaderMatch | None = None
-    for row in range(min(top.sheet.height, HEADER_SEARCH_ROWS)):
-        if top.row_is_blank(row):
-            continue
-        figures = top.first_figure_row(row + 1, row + spec.max_header_rows)
-        for height in range(1, spec.max_header_rows + 1):
-            if row + height > figures:
-                break  # this band and every taller one reach into the data
-            if not _band_knows(spec, top, row, height):
-                continue
+    for row, height, words in top.candidates(spec.max_header_rows):
+        if not words.isdisjoint(known):
             candidate = match_header(spec, top, row, height)
             if best is None or candidate.score > best.score:
                 best = candidate
@@ -398,12 +406,9 @@ def find_tables(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[HeaderMat
     for sheet in book.sheets:
         if sheet.name in claimed:
             continue
-        top = SheetTop(sheet)
-        candidates = [
-            m
-            for spec in specs
-            if not spec.structural and _sheet_allowed(spec, sheet) and (m := find_header(spec, top)) is not None
-        ]
+        searching = [spec for spec in specs if not spec.structural and _sheet_allowed(spec, sheet)]
+        top = SheetTop(sheet) if searching else None  # a hidden draft sheet is not even cleaned
+        candidates = [m for spec in searching if top is not None and (m := find_header(spec, top)) is not None]
         complete = [m for m in candidates if m.complete]
         if complete:
             matches.append(max(complete, key=lambda m: m.score))

@@ -78,7 +78,8 @@ class HeaderMatch:
     def score(self) -> tuple[int, int, int, int]:
         """Ranking among candidate matches: complete first, then more roles, title match, short header."""
         roles = sum(len(c) for c in self.field_columns.values()) + len(self.measure_columns)
-        titled = int(any(t in folded(self.title + " " + self.sheet.name) for t in self.spec.title_contains))
+        where = folded(self.title + " " + self.sheet.name)
+        titled = int(any(t in where for t in self.spec.title_contains))
         return (int(self.complete), roles + 2 * titled, titled, -self.height)
 
 
@@ -1011,8 +1012,9 @@ def _str_array(values: Sequence[object]) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.ArrowStringArray(pa.array(values, pa.large_string()), dtype=_STR)
 
 
-def _object_column(values: list[object]) -> pd.Series:
-    return pd.Series(values, dtype=object)  # a Series: a bare object array would be inferred as str
+def _object_column(values: list[object], index: pd.RangeIndex) -> pd.Series:
+    """A Series (a bare object array would be inferred as str) on the frame's own index: nothing to align."""
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Part], start: int) -> pd.DataFrame:
@@ -1023,6 +1025,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
     """
     spec = match.spec
     kept = [i for part in parts for i in part.kept]
+    index = pd.RangeIndex(len(kept))
     row_text = [str(start + 1 + i) for i in kept]
     data: dict[str, object] = {}
     for name, plain in fields.items():
@@ -1030,7 +1033,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
         if name == "reference_year":
             data[name] = np.array(picked, dtype="float64")
         elif spec.fields[name].lookup:
-            data[name] = _object_column(picked)
+            data[name] = _object_column(picked, index)
         else:
             data[name] = _str_array(picked)
     set_keys = list(dict.fromkeys(k for part in parts for k in part.sets))
@@ -1039,7 +1042,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
         data[key] = _str_array([part.sets.get(key) for part in parts for _ in part.kept])
     data["value"] = np.array([v for part in parts for v in part.values], dtype="float64")
     units = [u for part in parts for u in part.units]
-    data["unit"] = _object_column(units) if spec.unit.lookup else _str_array(units)
+    data["unit"] = _object_column(units, index) if spec.unit.lookup else _str_array(units)
     data["_source_sheet"] = _str_array([match.sheet.name] * len(kept))
     data["_source_row"] = np.array([start + 1 + i for i in kept], dtype="int64")
     letters = [part.letter for part in parts for _ in part.kept]
@@ -1051,7 +1054,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
             data[f"_cell_{name}"] = _str_array([(plain.letters[i] or first) + r for i, r in zip(kept, row_text, strict=True)])
     for key in set_keys[len(first_keys):]:
         data[key] = _str_array([part.sets.get(key) for part in parts for _ in part.kept])
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, index=index)
 
 
 def _plain_field_problems(spec_field: FieldSpec, plain: _Plain, rows: list[int], start: int, sheet: str) -> list[Problem]:

@@ -32,6 +32,7 @@ from schemas.text import clean_text, col_letter, find_unit_line, split_unit, str
 HEADER_SEARCH_ROWS = 40
 SMALL_TABLE_ROWS = 5_000  # up to this many rows under the header, a table is built in plain Python (_parse_small)
 YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 LINEAGE = ["_source_sheet", "_source_cell", "_source_row"]
 
 FIELD_NAMES = {
@@ -116,7 +117,11 @@ def _text_keys(text: str) -> frozenset[str]:
     """Matching keys of one text: as written, without its unit, without its footnote mark.
 
     Cached apart from _header_keys: a taller band joins texts its shorter bands have keyed already.
+    ASCII text without a letter, not ending in ')', ']' or '*' (a figure, a date: most texts of a sheet's
+    top, new in each file) has neither a unit nor a footnote mark to strip.
     """
+    if text.isascii() and text[-1:] not in ")]*" and not _ASCII_LETTER.search(text):
+        return frozenset((folded(text),))
     return frozenset(folded(t) for t in (text, split_unit(text)[0], strip_footnote(text)[0]) if t)
 
 

@@ -155,9 +155,12 @@ def to_dataset_frame(dataset: Dataset, parsed: pd.DataFrame) -> pd.DataFrame:
         return _dataset_frame_by_steps(dataset, parsed.rename(columns={"value": dataset.value_column}))
     source = dict(zip(renamed, parsed.columns, strict=True))
     frame = parsed.reindex(columns=[source.get(c, c) for c in selected])  # a column the frame lacks: NaN (float64)
-    frame.columns = selected
-    years = {c: _as_year(frame[c]) for c in YEAR_DIMENSIONS if c in selected}
-    return (frame.assign(**years) if years else frame).reset_index(drop=True)
+    frame.columns = selected  # the reindexed frame is new: changing it in place leaves `parsed` as it was
+    for column in YEAR_DIMENSIONS:
+        if column in selected:
+            frame[column] = _as_year(frame[column])
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
 
 
 def _dataset_frame_by_steps(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:

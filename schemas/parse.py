@@ -32,6 +32,7 @@ from schemas.text import clean_text, col_letter, find_unit_line, split_unit, str
 HEADER_SEARCH_ROWS = 40
 SMALL_TABLE_ROWS = 5_000  # up to this many rows under the header, a table is built in plain Python (_parse_small)
 YEAR_PATTERN = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 LINEAGE = ["_source_sheet", "_source_cell", "_source_row"]
 
 FIELD_NAMES = {
@@ -78,7 +79,8 @@ class HeaderMatch:
     def score(self) -> tuple[int, int, int, int]:
         """Ranking among candidate matches: complete first, then more roles, title match, short header."""
         roles = sum(len(c) for c in self.field_columns.values()) + len(self.measure_columns)
-        titled = int(any(t in folded(self.title + " " + self.sheet.name) for t in self.spec.title_contains))
+        where = folded(self.title + " " + self.sheet.name)
+        titled = int(any(t in where for t in self.spec.title_contains))
         return (int(self.complete), roles + 2 * titled, titled, -self.height)
 
 
@@ -115,7 +117,11 @@ def _text_keys(text: str) -> frozenset[str]:
     """Matching keys of one text: as written, without its unit, without its footnote mark.
 
     Cached apart from _header_keys: a taller band joins texts its shorter bands have keyed already.
+    ASCII text without a letter, not ending in ')', ']' or '*' (a figure, a date: most texts of a sheet's
+    top, new in each file) has neither a unit nor a footnote mark to strip.
     """
+    if text.isascii() and text[-1:] not in ")]*" and not _ASCII_LETTER.search(text):
+        return frozenset((folded(text),))
     return frozenset(folded(t) for t in (text, split_unit(text)[0], strip_footnote(text)[0]) if t)
 
 
@@ -153,6 +159,7 @@ class SheetTop:
         self._words: dict[tuple[int, int], frozenset[str]] = {}
         self._titles: dict[int, str] = {}
         self._figure_rows: dict[int, bool] = {}
+        self._candidates: dict[int, list[tuple[int, int, frozenset[str]]]] = {}
 
     def labels(self, row: int, height: int) -> dict[int, tuple[str, list[str]]]:
         """Column -> (joined label, fragments) for the header band rows row..row+height-1."""
@@ -210,6 +217,27 @@ class SheetTop:
     def row_is_blank(self, row: int) -> bool:
         """Whether a row holds no text at all."""
         return not any(self.texts[row])
+
+    def candidates(self, max_height: int) -> list[tuple[int, int, frozenset[str]]]:
+        """(row, height, matching keys) of every band that may be a header, in search order.
+
+        A band starts on a row with text among the first rows and stops short of the figures under it
+        (first_figure_row); which bands those are does not depend on the spec, so every spec of the same
+        max_height walks one list made once per sheet.
+        """
+        found = self._candidates.get(max_height)
+        if found is None:
+            found = self._candidates[max_height] = [
+                (row, height, self.words(row, height))
+                for row in range(min(self.sheet.height, HEADER_SEARCH_ROWS))
+                if not self.row_is_blank(row)
+                for height in range(1, self.first_figure_row(row + 1, row + max_height) - row + 1)
+            ]
+        return found
+
+    def candidate_keys(self, max_height: int) -> frozenset[str]:
+        """Every matching key of the candidate bands, as one set."""
+        return frozenset().union(*(words for _, _, words in self.candidates(max_height)))
 
     @cached_property
     def all_keys(self) -> frozenset[str]:
@@ -272,21 +300,12 @@ def match_header(spec: LayoutSpec, top: SheetTop, row: int, height: int) -> Head
     return HeaderMatch(spec, top.sheet, row, height, labels, field_columns, measures, top.title(row), missing)
 
 
-def _knows(spec: LayoutSpec, keys: frozenset[str]) -> bool:
-    """Whether any of the keys is a header the spec knows (a field alias or a column of figures)."""
-    return _knows_words(spec.header_words, keys)
-
-
-@lru_cache(maxsize=100_000)  # the same header bands recur across sheets and workbooks, tried by every spec
-def _knows_words(words: tuple[frozenset[str], tuple[str, ...]], keys: frozenset[str]) -> bool:
-    aliases, patterns = words
-    if aliases & keys:
-        return True
-    return any(re.search(p, k) for p in patterns for k in keys)
-
-
-def _band_knows(spec: LayoutSpec, top: SheetTop, row: int, height: int) -> bool:
-    return _knows(spec, top.words(row, height))
+def _known_keys(spec: LayoutSpec, keys: frozenset[str]) -> frozenset[str]:
+    """The keys that are headers the spec knows (a field alias, or a column of figures by name or pattern)."""
+    aliases, patterns = spec.header_words
+    if not patterns:
+        return aliases & keys
+    return (aliases & keys) | {k for k in keys if any(re.search(p, k) for p in patterns)}
 
 
 def _is_figure(value: object) -> bool:
@@ -303,18 +322,13 @@ def find_header(spec: LayoutSpec, sheet: Sheet | SheetTop) -> HeaderMatch | None
     be the table's header, and scoring every band of 40 rows was most of a workbook's parse time.
     """
     top = sheet if isinstance(sheet, SheetTop) else SheetTop(sheet)
-    if not _knows(spec, top.all_keys):
+    known = _known_keys(spec, top.all_keys)
+    if not known:
         return None
+    known |= _known_keys(spec, top.candidate_keys(spec.max_header_rows) - top.all_keys)  # joined labels
     best: HeaderMatch | None = None
-    for row in range(min(top.sheet.height, HEADER_SEARCH_ROWS)):
-        if top.row_is_blank(row):
-            continue
-        figures = top.first_figure_row(row + 1, row + spec.max_header_rows)
-        for height in range(1, spec.max_header_rows + 1):
-            if row + height > figures:
-                break  # this band and every taller one reach into the data
-            if not _band_knows(spec, top, row, height):
-                continue
+    for row, height, words in top.candidates(spec.max_header_rows):
+        if not words.isdisjoint(known):
             candidate = match_header(spec, top, row, height)
             if best is None or candidate.score > best.score:
                 best = candidate
@@ -398,12 +412,9 @@ def find_tables(book: Workbook, specs: tuple[LayoutSpec, ...]) -> list[HeaderMat
     for sheet in book.sheets:
         if sheet.name in claimed:
             continue
-        top = SheetTop(sheet)
-        candidates = [
-            m
-            for spec in specs
-            if not spec.structural and _sheet_allowed(spec, sheet) and (m := find_header(spec, top)) is not None
-        ]
+        searching = [spec for spec in specs if not spec.structural and _sheet_allowed(spec, sheet)]
+        top = SheetTop(sheet) if searching else None  # a hidden draft sheet is not even cleaned
+        candidates = [m for spec in searching if top is not None and (m := find_header(spec, top)) is not None]
         complete = [m for m in candidates if m.complete]
         if complete:
             matches.append(max(complete, key=lambda m: m.score))
@@ -1006,8 +1017,9 @@ def _str_array(values: Sequence[object]) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.ArrowStringArray(pa.array(values, pa.large_string()), dtype=_STR)
 
 
-def _object_column(values: list[object]) -> pd.Series:
-    return pd.Series(values, dtype=object)  # a Series: a bare object array would be inferred as str
+def _object_column(values: list[object], index: pd.RangeIndex) -> pd.Series:
+    """A Series (a bare object array would be inferred as str) on the frame's own index: nothing to align."""
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Part], start: int) -> pd.DataFrame:
@@ -1018,6 +1030,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
     """
     spec = match.spec
     kept = [i for part in parts for i in part.kept]
+    index = pd.RangeIndex(len(kept))
     row_text = [str(start + 1 + i) for i in kept]
     data: dict[str, object] = {}
     for name, plain in fields.items():
@@ -1025,7 +1038,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
         if name == "reference_year":
             data[name] = np.array(picked, dtype="float64")
         elif spec.fields[name].lookup:
-            data[name] = _object_column(picked)
+            data[name] = _object_column(picked, index)
         else:
             data[name] = _str_array(picked)
     set_keys = list(dict.fromkeys(k for part in parts for k in part.sets))
@@ -1034,7 +1047,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
         data[key] = _str_array([part.sets.get(key) for part in parts for _ in part.kept])
     data["value"] = np.array([v for part in parts for v in part.values], dtype="float64")
     units = [u for part in parts for u in part.units]
-    data["unit"] = _object_column(units) if spec.unit.lookup else _str_array(units)
+    data["unit"] = _object_column(units, index) if spec.unit.lookup else _str_array(units)
     data["_source_sheet"] = _str_array([match.sheet.name] * len(kept))
     data["_source_row"] = np.array([start + 1 + i for i in kept], dtype="int64")
     letters = [part.letter for part in parts for _ in part.kept]
@@ -1046,7 +1059,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
             data[f"_cell_{name}"] = _str_array([(plain.letters[i] or first) + r for i, r in zip(kept, row_text, strict=True)])
     for key in set_keys[len(first_keys):]:
         data[key] = _str_array([part.sets.get(key) for part in parts for _ in part.kept])
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, index=index)
 
 
 def _plain_field_problems(spec_field: FieldSpec, plain: _Plain, rows: list[int], start: int, sheet: str) -> list[Problem]:

@@ -33,7 +33,10 @@ def clean_text(value: object) -> str:
     """NFC-normalise, turn NBSP/tabs/newlines into spaces, collapse whitespace and strip."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value).translate(_INVISIBLE))
+    text = str(value)
+    if text.isascii():  # nothing to normalise or drop: most cells are numbers and plain words
+        return _WHITESPACE.sub(" ", text).strip()
+    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
     text = _WHITESPACE.sub(" ", text).strip()
     return unicodedata.normalize("NFC", text)
 
@@ -56,7 +59,10 @@ def _strip_marks(text: str) -> str:
 
 def fold(value: object) -> str:
     """Matching key: lower-case ASCII letters, digits and '%', single-spaced ('Năm' -> 'nam')."""
-    text = _strip_marks(clean_text(value).casefold()).casefold()
+    text = clean_text(value)
+    if text.isascii():  # no marks to strip, no 'đ' to map: the same key, without decomposing
+        return _NOT_KEY_CHAR.sub(" ", text.lower()).strip()
+    text = _strip_marks(text.casefold()).casefold()
     text = _strip_marks(text).translate(_D_LIKE)
     return _NOT_KEY_CHAR.sub(" ", text).strip()
 

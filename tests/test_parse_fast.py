@@ -15,14 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import schemas.parse as parse
 from niengiam.samples import awards_table, industrial_output_table, trade_table, write_xlsx
 from schemas.datasets import DATASETS, _dataset_frame_by_steps, to_dataset_frame
 from schemas.grid import Sheet, read_workbook
 from schemas.parse import ParseContext, ParsedTable, find_header, find_tables, parse_table
-from schemas.specs import load_specs, parse_spec
-from schemas.text import _strip_marks
+from schemas.specs import folded, load_specs, parse_spec
+from schemas.text import _strip_marks, clean_text, split_unit, strip_footnote
 
 SPEC = """
 id = "test/fast-paths"
@@ -194,3 +196,15 @@ def test_header_search_shortcuts_agree_with_the_bands(tmp_path: Path):
             for stop in range(row + 1, row + 6):
                 figures = [r for r in range(row + 1, min(stop, sheet.height)) if any(map(parse._is_figure, sheet.rows[r]))]
                 assert top.first_figure_row(row + 1, stop) == (figures[0] if figures else stop)
+
+
+@example("1.234 (1)")  # a footnote mark
+@example("12,5**")
+@example("7 [%]")  # a unit
+@given(st.text(st.sampled_from("0123456789.,-+ /:%()[]*'#²¹dDuUnNvVitTsS\u0111"), min_size=1))
+def test_text_keys_shortcut_agrees_with_the_long_way(text: str) -> None:
+    """A text keyed without looking for a unit or a footnote mark has none to strip."""
+    text = clean_text(text)
+    if text:
+        long_way = frozenset(folded(t) for t in (text, split_unit(text)[0], strip_footnote(text)[0]) if t)
+        assert parse._text_keys.__wrapped__(text) == long_way

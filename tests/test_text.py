@@ -104,6 +104,16 @@ def test_fold_of_clean_text(text: str) -> None:
     assert clean_text(clean_text(text)) == clean_text(text)
 
 
+@given(st.text(st.characters(max_codepoint=127)))
+def test_ascii_shortcut_agrees_with_normalising(text: str) -> None:
+    """clean_text and fold skip normalising ASCII text; a character they drop forces the long way.
+
+    clean_text drops invisible characters, fold combining marks (which clean_text keeps).
+    """
+    assert clean_text(text) == clean_text(text + "\u200b") == clean_text("\ufeff" + text)
+    assert fold(text) == fold(text + "\u0301")
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [

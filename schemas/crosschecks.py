@@ -535,17 +535,18 @@ def history_findings_by_file(
     out: dict[int, list[Problem]] = {}
     if not dataset.plausibility:
         return out
-    if len(frame) + len(previous) > FEW_ROWS:
+    files = frame.groupby(FILE, sort=False).indices
+    if len(files) > FEW_FILES:
         for row, found in _plausibility_by_column(dataset, frame, previous, bound_pct, by=FILE):
             out.setdefault(int(row[FILE]), []).append(found)
         return out
     held = previous.groupby(FILE).indices
-    for k, rows in frame.groupby(FILE, sort=False).indices.items():
+    for k, rows in files.items():
         mine = previous.take(held[k]) if k in held else None
         if found_here := plausibility_findings(dataset, frame.take(rows), mine, bound_pct):
             out[int(k)] = found_here
     return out
 
 
-FEW_ROWS = 2_000  # below this, files are checked one by one on records: the columns' fixed cost is ≈ 30 ms
+FEW_FILES = 4  # this many files or fewer are checked one by one on records: the columns cost ≈ 30 ms at least
 

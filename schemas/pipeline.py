@@ -93,9 +93,18 @@ def parse_file(book: Workbook, specs: tuple[LayoutSpec, ...], context: ParseCont
         if not table.frame.empty:
             dataset = DATASETS[table.spec.dataset]
             frames.setdefault(dataset.name, []).append(to_dataset_frame(dataset, table.frame))
-    merged = {name: pd.concat(parts, ignore_index=True) for name, parts in frames.items()}
+    merged = {name: _joined(parts) for name, parts in frames.items()}
     used = sorted({f"{t.spec.id}@v{t.spec.version}" for t in tables})
     return ParsedFile(book.file_name, merged, problems, used, sum(t.rows_in for t in tables))
+
+
+def _joined(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts one after the other, on a fresh index; a single part on one already as it is (a copy
+    costs ≈ 0.3 ms a file)."""
+    index = parts[0].index
+    if len(parts) == 1 and isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return parts[0]
+    return pd.concat(parts, ignore_index=True)
 
 
 def validate_file(parsed: ParsedFile) -> ValidatedFile:

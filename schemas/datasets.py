@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -208,7 +209,7 @@ def total_findings(dataset: Dataset, frame: pd.DataFrame) -> list[TotalFinding]:
     if not dataset.hierarchies:
         return []
     columns = {c: frame[c] for c in dict.fromkeys([*dataset.grain, dataset.value_column])}
-    rows = _Rows(frame.index, columns, {c: _key_values(columns[c]) for c in dataset.grain})
+    rows = _Rows(frame.index, columns, {})
     findings: list[TotalFinding] = []
     for h in dataset.hierarchies:
         scope = np.ones(len(frame), dtype=bool)
@@ -222,17 +223,24 @@ def total_findings(dataset: Dataset, frame: pd.DataFrame) -> list[TotalFinding]:
         parts = np.flatnonzero(scope)
         if len(totals) and len(parts):
             keys = [c for c in dataset.grain if c != h.dimension]
-            findings += _compare(h, rows, dataset.value_column, keys, totals.tolist(), parts.tolist(), dataset.integral)
+            findings += _compare(h, rows, dataset.value_column, keys, totals, parts, dataset.integral)
     return findings
 
 
 @dataclass(frozen=True)
 class _Rows:
-    """A frame's index, the columns compared, and the grain columns as lists of key values, read once."""
+    """A frame's index, the columns compared, and grain columns as lists of key values, each read once when
+    a hierarchy first needs it (a column no hierarchy keys on is never listed: a million strings are
+    ≈ 60 MB)."""
 
     index: pd.Index
     columns: dict[str, pd.Series]
-    keys: dict[str, list]
+    listed: dict[str, list]
+
+    def keys(self, column: str) -> list:
+        if column not in self.listed:
+            self.listed[column] = _key_values(self.columns[column])
+        return self.listed[column]
 
 
 def _key_values(column: pd.Series) -> list:
@@ -245,26 +253,31 @@ def _key_values(column: pd.Series) -> list:
 
 
 def _compare(
-    h: Hierarchy, rows: _Rows, value: str, keys: list[str], totals: list[int], parts: list[int], integral: bool
+    h: Hierarchy, rows: _Rows, value: str, keys: list[str], totals: np.ndarray, parts: np.ndarray, integral: bool
 ) -> list[TotalFinding]:
-    """Each total against the sum of its parts (a dict pass over the rows: these tables have hundreds)."""
-    row_keys = list(zip(*(rows.keys[k] for k in keys)))
-    values, codes = rows.columns[value].tolist(), rows.columns[h.dimension].tolist()
+    """Each total against the sum of its parts (a dict pass over the rows: these tables have hundreds).
+
+    Only the rows compared are read, one after the other: a million-row table's keys as a list of tuples
+    would cost ≈ 90 MB more at the peak."""
+    def keyed(positions: np.ndarray) -> Iterator[tuple]:
+        return zip(*([values[i] for i in positions.tolist()] for values in map(rows.keys, keys)))
+
+    def listed(column: str, positions: np.ndarray) -> list:
+        return rows.columns[column].take(positions).tolist()
+
     groups: dict[tuple, list] = {}
-    for i in parts:
-        entry = groups.setdefault(row_keys[i], [0.0, 0, []])
-        v = values[i]
+    for key, v, code in zip(keyed(parts), listed(value, parts), listed(h.dimension, parts), strict=True):
+        entry = groups.setdefault(key, [0.0, 0, []])
         entry[0] += 0.0 if v is None or v is pd.NA or v != v else v
         entry[1] += 1
-        entry[2].append(codes[i])
-    unit = 0 if integral else 10.0 ** -published_decimals(rows.columns[value].take(totals + parts))
+        entry[2].append(code)
+    unit = 0 if integral else 10.0 ** -published_decimals(rows.columns[value].take(np.concatenate([totals, parts])))
     out = []
-    for i in totals:
-        found = groups.get(row_keys[i])
+    for i, key, total in zip(totals.tolist(), keyed(totals), listed(value, totals), strict=True):
+        found = groups.get(key)
         if found is None:
             continue
-        total, (summed, n, part_codes) = values[i], found
-        part_codes = tuple(sorted(part_codes))
+        summed, n, part_codes = found[0], found[1], tuple(sorted(found[2]))
         complete = (h.parts is not None and set(part_codes) >= h.parts) or bool(h.residuals & set(part_codes))
         tolerance = unit * 0.5 * (n + 1) + 1e-9
         if complete and abs(total - summed) > tolerance:

@@ -37,11 +37,12 @@ def task_runner(settings: Settings) -> TaskRunner:
 
 
 _T = TypeVar("_T")
+
+
 class _Processes:
     """The running flow's parse processes, each a pool of one, lent to one batch at a time."""
 
     def __init__(self, pools: list[ProcessPoolExecutor]) -> None:
-        self.pools = pools
         self.idle: queue.Queue[ProcessPoolExecutor] = queue.Queue()
         for pool in pools:
             self.idle.put(pool)

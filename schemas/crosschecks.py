@@ -515,6 +515,7 @@ def with_findings(validated: ValidatedFile, found: list[Problem]) -> ValidatedFi
 
 
 FILE = "_file"  # the column that tells the files of a batch apart in `history_findings_by_file`
+FEW_FILES = 4  # this many files or fewer are checked one by one on records: the columns cost ≈ 30 ms at least
 
 
 def checked_by_file(dataset_name: str) -> bool:
@@ -546,7 +547,4 @@ def history_findings_by_file(
         if found_here := plausibility_findings(dataset, frame.take(rows), mine, bound_pct):
             out[int(k)] = found_here
     return out
-
-
-FEW_FILES = 4  # this many files or fewer are checked one by one on records: the columns cost ≈ 30 ms at least
 

@@ -127,11 +127,10 @@ def replace_partitions_of(
     if not sum(lengths):  # nothing to insert, and no partition a row would replace
         return dict.fromkeys((load_id for _, load_id, _ in loads), 0)
     rows = db.concat_columns(frames, columns)
-    keyed = rows if set(keys) <= set(columns) else pd.concat([f[keys] for f in frames], ignore_index=True)
+    keyed = rows[keys] if set(keys) <= set(columns) else pd.concat([f[keys] for f in frames], ignore_index=True)
     ids = np.array([load_id for _, load_id, _ in loads], dtype=np.int64)
-    partition, later = _partitions(keyed[keys], np.repeat(np.arange(len(loads)), lengths))
-    first_rows, first_loads = partition
-    wanted = keyed[keys].take(first_rows)
+    first_rows, first_loads, later = _partitions(keyed, np.repeat(np.arange(len(loads)), lengths))
+    wanted = keyed.take(first_rows)
     partitions, values = db.unnested(
         list(zip(*(wanted[k].tolist() for k in keys), ids[first_loads].tolist(), strict=True)), [*keys, "_load_id"])
     matching = " and ".join(f"f.{k} = p.{k}" for k in keys)  # column names from the dataset, not values
@@ -156,7 +155,7 @@ def replace_partitions_of(
     return {load_id: len(frame) for frame, load_id, _ in loads}
 
 
-def _partitions(keys: pd.DataFrame, load: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+def _partitions(keys: pd.DataFrame, load: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For rows of several loads (`load`: each row's load, in order): the first row and the first load of
     each partition the rows cover, and per row the position of the next load that covers the row's
     partition again (-1 where none does). A null key is a partition of its own."""
@@ -170,7 +169,7 @@ def _partitions(keys: pd.DataFrame, load: np.ndarray) -> tuple[tuple[np.ndarray,
     later = following[np.searchsorted(pairs, part * n + load)]
     _, first_rows = np.unique(part, return_index=True)
     first_loads = pairs[np.append(True, ~same)] % n
-    return (first_rows, first_loads), later
+    return first_rows, first_loads, later
 
 
 def commit_load(

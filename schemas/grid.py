@@ -176,6 +176,11 @@ def read_workbook(path: Path, display_name: str | None = None) -> Workbook:
         kind = _check_zip(path, name)
         if kind != "xlsx":
             return Workbook(name, kind, _read_calamine(path, name))
+        gaps = small_sheet_gaps(path)
+        if gaps is not None:
+            sheets = _read_calamine(path, name)
+            mark_formula_gaps(sheets, gaps)
+            return Workbook(name, kind, sheets)
         tall = {sheet for sheet, rows in declared_heights(path).items() if rows > TALL_ROWS}
         if not tall:
             sheets = _read_calamine(path, name)
@@ -350,6 +355,30 @@ def declared_heights(path: Path) -> dict[str, int]:
     return heights
 
 
+def small_sheet_gaps(path: Path) -> dict[str, dict[tuple[int, int], str]] | None:
+    """`formula_gaps` of an xlsx whose sheets all declare at most TALL_ROWS rows, in one pass over the
+    package (the heights, the scan and the gaps each opened it and read its sheets); None when a sheet is
+    taller or the package cannot be read so (the separate steps then decide, and report)."""
+    gaps: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            for sheet, part in _sheet_parts(archive).items():
+                if part not in names:
+                    continue
+                with archive.open(part) as stream:
+                    head = stream.read(4096)
+                    found = _DIMENSION.search(head)
+                    if found and found.group(1) and int(found.group(1)) > TALL_ROWS:
+                        return None
+                    xml = head + stream.read()
+                if b"<f" in xml or b't="e"' in xml:
+                    gaps[sheet] = dict(_gaps_in(xml))
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return None
+    return gaps
+
+
 def scan_sheets(path: Path) -> dict[str, ScannedSheet]:
     """Each xlsx sheet's merged ranges and whether it may hold formula gaps.
 
@@ -403,7 +432,7 @@ def _cell(value: Cell) -> Cell:
 
 def _trim(row: list[Cell]) -> list[Cell]:
     """Cells cleaned by _cell, trailing empties dropped (phantom widths cost nothing)."""
-    cells = [_cell(c) for c in row]
+    cells = [(decode_legacy(c) if c else None) if isinstance(c, str) else c for c in row]  # _cell, inlined
     while cells and cells[-1] is None:
         cells.pop()
     return cells
@@ -594,7 +623,7 @@ def formula_gaps(path: Path, scanned: dict[str, ScannedSheet] | None = None) -> 
 
 
 def _gaps_in(xml: bytes) -> Iterator[tuple[tuple[int, int], str]]:
-    for m in _CELL.finditer(xml):
+    for m in _marked_cells(xml):
         letters, row, attributes, body = m.group(1), int(m.group(2)), m.group(3), m.group(4) or b""
         formula = _FORMULA.search(body)
         value = _VALUE.search(body)
@@ -605,6 +634,23 @@ def _gaps_in(xml: bytes) -> Iterator[tuple[tuple[int, int], str]]:
         elif formula and (value is None or not value.group(1).strip()):
             text = html.unescape(formula.group(1).decode("utf-8", "replace")) if formula.group(1) else ""
             yield position, f"={text} (formula without a saved result)"
+
+
+def _marked_cells(xml: bytes) -> list[re.Match[bytes]]:
+    """The cells (`_CELL` matches, in order) that hold a formula or an error mark: each mark found, and the
+    cell around it matched, instead of every cell of the sheet."""
+    cells: dict[int, re.Match[bytes]] = {}
+    for mark in (b"<f", b't="e"'):
+        at = xml.find(mark)
+        while at >= 0:
+            start = xml.rfind(b'<c r="', 0, at)
+            m = _CELL.match(xml, start) if start >= 0 else None
+            if m is not None and at < m.end():
+                cells[start] = m
+                at = xml.find(mark, m.end())
+            else:
+                at = xml.find(mark, at + 1)
+    return [cells[start] for start in sorted(cells)]
 
 
 def _col_index(letters: str) -> int:

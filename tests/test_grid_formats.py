@@ -155,3 +155,90 @@ def test_sheet_not_starting_at_a1_keeps_positions(tmp_path: Path) -> None:
     book.close()
     grid = read_workbook(path).sheets[0]
     assert grid.value(4, 2) == "x" and grid.value(6, 3) == 1.5 and grid.height == 7
+
+
+def _every_cell_gaps(xml: bytes) -> dict[tuple[int, int], str]:
+    """The gaps found by looking at every cell of the sheet, as `formula_gaps` first did."""
+    import html
+
+    from schemas.grid import _CELL, _FORMULA, _VALUE, _col_index
+
+    found = {}
+    for m in _CELL.finditer(xml):
+        body = m.group(4) or b""
+        formula, value = _FORMULA.search(body), _VALUE.search(body)
+        position = (int(m.group(2)) - 1, _col_index(m.group(1).decode()))
+        if b't="e"' in m.group(3):
+            found[position] = f"{value.group(1).decode() if value else '#ERROR'} (Excel error)"
+        elif formula and (value is None or not value.group(1).strip()):
+            text = html.unescape(formula.group(1).decode()) if formula.group(1) else ""
+            found[position] = f"={text} (formula without a saved result)"
+    return found
+
+
+def test_formula_gaps_found_from_their_marks_equal_a_scan_of_every_cell() -> None:
+    """Gaps are found from each formula or error mark and the cell around it: the same cells and markers,
+    in the same order, as looking at every cell, whatever else holds '<f' (conditional formats,
+    filters) and whatever cells sit between them."""
+    import random
+
+    from schemas.grid import _gaps_in
+
+    rng = random.Random(5)
+    kinds = [
+        '<c r="{c}" s="1"/>',
+        '<c r="{c}" t="s"><v>3</v></c>',
+        '<c r="{c}"><v>12.5</v></c>',
+        '<c r="{c}"><f>SUM(A1:A3)</f><v>7</v></c>',
+        '<c r="{c}"><f>SUM(A1:A3)</f></c>',
+        '<c r="{c}"><f>B1&amp;"x"</f><v></v></c>',
+        '<c r="{c}"><f t="shared" si="0"/></c>',
+        '<c r="{c}" t="e"><v>#REF!</v></c>',
+        '<c r="{c}" t="e"><f>1/0</f><v>#DIV/0!</v></c>',
+        '<c r="{c}" t="str"><f>"a"</f><v>a</v></c>',
+    ]
+    for _ in range(200):
+        rows = []
+        for r in range(1, rng.randint(1, 12)):
+            cells = "".join(rng.choice(kinds).format(c=f"{chr(65 + k)}{r}") for k in range(rng.randint(0, 6)))
+            rows.append(f'<row r="{r}">{cells}</row>')
+        tail = rng.choice(["", '<conditionalFormatting sqref="A1"><cfRule type="expression"><formula>A1&gt;0</formula>'
+                               '</cfRule></conditionalFormatting>', '<autoFilter ref="A1:C3"><filterColumn colId="0"/></autoFilter>'])
+        xml = f'<worksheet><sheetData>{"".join(rows)}</sheetData>{tail}</worksheet>'.encode()
+        assert dict(_gaps_in(xml)) == _every_cell_gaps(xml)
+        assert list(dict(_gaps_in(xml))) == list(_every_cell_gaps(xml))
+
+
+def test_one_pass_over_a_small_workbook_finds_what_the_separate_steps_find(tmp_path: Path) -> None:
+    """`small_sheet_gaps` reads an xlsx's sheets once for what `formula_gaps` finds; a sheet declared
+    taller than TALL_ROWS is left to the separate steps (None)."""
+    import shutil
+
+    import openpyxl
+
+    from schemas.grid import TALL_ROWS, formula_gaps, small_sheet_gaps
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Biểu 01"
+    for r in range(1, 6):
+        sheet.append([f"row {r}", r, r * 2])
+    sheet["D5"] = "=SUM(B1:B4)"  # openpyxl saves no result: a gap
+    book.create_sheet("Nháp")["A1"] = "=NA()"
+    small = tmp_path / "small.xlsx"
+    book.save(small)
+    assert small_sheet_gaps(small) == formula_gaps(small)
+    assert small_sheet_gaps(small)["Biểu 01"] == {(4, 3): "=SUM(B1:B4) (formula without a saved result)"}
+
+    tall = tmp_path / "tall.xlsx"
+    shutil.copy(small, tall)
+    import zipfile
+
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(tall, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="A1:D{TALL_ROWS + 1}"'.encode(), data)
+            target.writestr(info, data)
+    assert small_sheet_gaps(tall) is None
+    assert read_workbook(tall).sheets[0].rows[4][3] == "=SUM(B1:B4) (formula without a saved result)"

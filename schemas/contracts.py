@@ -13,6 +13,8 @@ from functools import cache, partial
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.dtypes import immutable
+from pandera.engines import pandas_engine
 from pandera.typing import Series
 
 from schemas.catalogs import load_catalog
@@ -236,7 +238,7 @@ def _prepare(dataset: Dataset, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[
 def check_contract(dataset_name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     """The dataset's pandera contract over a prepared frame: the coerced frame, or the frame and its problems."""
     try:
-        return CONTRACTS[dataset_name].validate(frame, lazy=True), []
+        return _schema(dataset_name).validate(frame, lazy=True), []
     except pa.errors.SchemaErrors as exc:
         return frame, failures_to_problems(DATASETS[dataset_name], frame, exc.failure_cases)
 
@@ -320,9 +322,15 @@ def _by_file(dataset: Dataset) -> Dataset:
 
 
 @cache
+def _schema(dataset_name: str) -> pa.DataFrameSchema:
+    """The dataset's contract as validated: the model's schema, its text columns checked once (`_Text`)."""
+    return _text_checked_once(copy.deepcopy(CONTRACTS[dataset_name].to_schema()))  # the model's stays as it is
+
+
+@cache
 def _batch_schema(dataset_name: str) -> pa.DataFrameSchema:
     """The contract for frames of several files marked by BATCH_FILE (see validate_together)."""
-    schema = copy.deepcopy(CONTRACTS[dataset_name].to_schema())  # the model's own schema stays as it is
+    schema = copy.deepcopy(_schema(dataset_name))
     by_file = _by_file(DATASETS[dataset_name])
     schema.checks = [
         # totals against their parts: one pass over the batch, with the file as one more key of the grain
@@ -332,6 +340,27 @@ def _batch_schema(dataset_name: str) -> pa.DataFrameSchema:
         for check in schema.checks
     ]
     schema.unique = [*schema.unique, BATCH_FILE] if schema.unique else None
+    return schema
+
+
+@immutable(init=True)
+class _Text(pandas_engine.STRING):
+    """pandera's text type, whose check of a column of that type answers True instead of True for each row.
+
+    Given a row-by-row answer, pandera builds a table of the (no) failing rows and formats it into a
+    message for every text column of every validation, passed or not: ≈ 15 % of validating a batch. Any
+    other answer (a column of another type) is pandera's own."""
+
+    def check(self, pandera_dtype: object, data_container: object = None) -> object:  # type: ignore[override]
+        found = super().check(pandera_dtype, data_container)  # type: ignore[arg-type]
+        return True if not isinstance(found, bool) and bool(np.all(np.asarray(found))) else found
+
+
+def _text_checked_once(schema: pa.DataFrameSchema) -> pa.DataFrameSchema:
+    """The schema with its text columns typed `_Text` (in place)."""
+    for column in schema.columns.values():
+        if type(column.dtype) is pandas_engine.STRING:
+            column.dtype = _Text(column.dtype.storage)
     return schema
 
 

@@ -63,3 +63,36 @@ def test_figures_from_2025_are_placed_on_the_merged_provinces(frames):
     assert problems == [] and set(checked["province_code"]) == {"15"}
     _, problems = validate("awards", frame.assign(province_code="26"))
     assert {p.rule for p in problems} == {"province_in_force"}
+
+
+def test_text_columns_checked_once_fail_as_pandera_fails_them(frames, monkeypatch):
+    """The contracts as validated type their text columns `_Text`: a valid frame's text columns pass without
+    a table of failing rows (pandera built and formatted one for every text column, ≈ 15 % of validating a
+    batch), and a text column of the wrong type fails with exactly pandera's own failure cases."""
+    import numpy as np
+    import pandera.pandas as pa
+    from pandera.backends.pandas import array
+
+    from schemas.contracts import _schema, prepare
+
+    def outcome(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> tuple:
+        try:
+            checked = schema.validate(frame.copy(), lazy=True)
+            return "passed", checked.dtypes.astype(str).tolist(), checked.astype(str).to_numpy().tolist()
+        except pa.errors.SchemaErrors as exc:
+            return "failed", exc.failure_cases.astype(str).to_numpy().tolist()
+
+    tables: list[int] = []
+    real = array.reshape_failure_cases
+    monkeypatch.setattr(array, "reshape_failure_cases", lambda *a, **k: tables.append(1) or real(*a, **k))
+    for name, frame in frames.items():
+        prepared, _ = prepare(name, frame)
+        text = [c for c, col in _schema(name).columns.items() if type(col.dtype).__name__ == "_Text"]
+        assert text and set(text) <= set(prepared.columns)
+        tables.clear()
+        assert outcome(_schema(name), prepared)[0] == "passed" and tables == []
+        for column in text:
+            for wrong in (prepared[column].astype(object).where(np.arange(len(prepared)) % 3 != 0, 12),
+                          pd.Series(1.5, index=prepared.index), prepared[column].astype(object)):
+                changed = prepared.assign(**{column: wrong})
+                assert outcome(_schema(name), changed) == outcome(CONTRACTS[name].to_schema(), changed)

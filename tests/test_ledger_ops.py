@@ -132,3 +132,27 @@ def test_recognising_unchanged_files_imports_neither_pandas_nor_pandera() -> Non
     assert done.returncode == 0, done.stderr
     assert "FILES 1" in done.stdout and "PROVINCES True" in done.stdout
     assert "HEAVY []" in done.stdout
+
+
+def test_problems_of_many_loads_are_recorded_in_order_as_text(con) -> None:
+    """One insert for a wave's problems: each load's, in order; missing fields stay NULL, other values are
+    written as text; a wave without problems inserts nothing."""
+    _file(con, "a")
+    first, second = _attempt(con, "a", "running"), _attempt(con, "a", "running")
+    ledger.record_problems_of(con, [(first, []), (second, [])])
+    assert con.execute("select count(*) from meta.quarantine").fetchall() == [(0,)]
+    ledger.record_problems_of(con, [
+        (first, [{"sheet": "Biểu 01", "cell": "F7", "column": "value", "value": "1.234,5", "rule": "yoy_plausible",
+                  "severity": "warning", "message": "beyond", "message_vi": "vượt ngưỡng"},
+                 {"rule": "number", "severity": "error", "message": "not a number", "message_vi": "không phải số",
+                  "value": 12.5, "sheet": None}]),
+        (second, []),
+        (second, [{"rule": "unit", "message": "unit", "message_vi": "đơn vị", "value": 7, "severity": "error"}]),
+    ])
+    rows = con.execute("select load_id, sheet, cell, column_name, value, rule, severity, message, message_vi"
+                       " from meta.quarantine order by rowid").fetchall()
+    assert rows == [
+        (first, "Biểu 01", "F7", "value", "1.234,5", "yoy_plausible", "warning", "beyond", "vượt ngưỡng"),
+        (first, None, None, None, "12.5", "number", "error", "not a number", "không phải số"),
+        (second, None, None, None, "7", "unit", "error", "unit", "đơn vị"),
+    ]

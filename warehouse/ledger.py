@@ -204,19 +204,29 @@ def record_problems(con: duckdb.DuckDBPyConnection, load_id: int, problems: list
 
 
 def record_problems_of(con: duckdb.DuckDBPyConnection, loads: list[tuple[int, list[dict]]]) -> None:
-    """record_problems for many loads, in one insert, in the order given."""
-    fields = ("sheet", "cell", "column", "value", "rule", "severity", "message", "message_vi")
-    rows = [[str(load_id), *(None if p.get(f) is None else str(p[f]) for f in fields)]
-            for load_id, problems in loads for p in problems]
-    if not rows:
+    """record_problems for many loads, in one insert, in the order given.
+
+    The rows travel as Arrow columns: a national backfill records ≈ 60,000 warnings, and DuckDB reads
+    Arrow text in bulk where a list parameter of Python strings is converted value by value."""
+    import pyarrow as pa
+
+    ids = [load_id for load_id, problems in loads for _ in problems]
+    if not ids:
         return
-    select, values = db.unnested(rows, ["load_id", "sheet", "cell", "column_name", "value", "rule", "severity",
-                                        "message", "message_vi"], "::varchar[]")
-    con.execute(
-        "insert into meta.quarantine (load_id, sheet, cell, column_name, value, rule, severity, message,"
-        f" message_vi) select load_id::bigint, * exclude (load_id) from ({select})",
-        values,
-    )
+    columns = {"load_id": pa.array(ids, pa.int64())}
+    for field, column in _PROBLEM_COLUMNS.items():
+        columns[column] = pa.array([_text(p.get(field)) for _, problems in loads for p in problems], pa.string())
+    with db.registered(con, quarantine_in=pa.table(columns)):
+        con.execute(f"insert into meta.quarantine (load_id, {', '.join(_PROBLEM_COLUMNS.values())})"
+                    f" select load_id, {', '.join(_PROBLEM_COLUMNS.values())} from quarantine_in")
+
+
+_PROBLEM_COLUMNS = {"sheet": "sheet", "cell": "cell", "column": "column_name", "value": "value", "rule": "rule",
+                    "severity": "severity", "message": "message", "message_vi": "message_vi"}
+
+
+def _text(value: object) -> str | None:
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 # --- decisions: skip, load, or re-run --------------------------------------------------------------

@@ -145,13 +145,27 @@ def _checked_together(files: list[ParsedFile]) -> dict[tuple[int, str], pd.DataF
                 members.setdefault(name, []).append(i)
     out: dict[tuple[int, str], pd.DataFrame] = {}
     for name, which in sorted(members.items()):
-        frames = [files[i].frames[name] for i in which]
-        try:
-            checked = validate_together(name, frames)
-        except Exception:  # each frame alone then, and its own error for its own file
-            checked = None
-        out.update(((i, name), frame) for i, frame in zip(which, checked or [], strict=False))
+        out.update(((i, name), frame) for i, frame in _halves_together(name, which, files).items())
     return out
+
+
+HALVES_FROM = 8  # a failing group of this many frames or more is tried again in halves, smaller ones alone
+
+
+def _halves_together(name: str, which: list[int], files: list[ParsedFile]) -> dict[int, pd.DataFrame]:
+    """validate_together of the files' frames of a dataset; where the group fails, each half of it again,
+    so that one bad file among fifty costs a dozen contract runs rather than fifty. Files in no passing
+    group are missing: each is validated alone, which names its problems."""
+    try:
+        checked = validate_together(name, [files[i].frames[name] for i in which])
+    except Exception:  # each frame alone then, and its own error for its own file
+        checked = None
+    if checked is not None:
+        return dict(zip(which, checked, strict=True))
+    if len(which) < HALVES_FROM:
+        return {}
+    half = len(which) // 2
+    return _halves_together(name, which[:half], files) | _halves_together(name, which[half:], files)
 
 
 def _validated(parsed: ParsedFile, checked: dict[str, pd.DataFrame | None]) -> ValidatedFile:

@@ -97,6 +97,28 @@ def test_a_part_in_another_file_does_not_complete_a_total(batch: list[ParsedFile
     assert validate_together("trade", [frame, frame]) is not None
 
 
+def test_a_failing_batch_is_tried_again_in_halves_and_each_file_gets_what_it_gets_alone(
+    batch: list[ParsedFile], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One bad file among 33 frames of a dataset: the halves without it pass together, and only the files
+    of the smallest failing group are validated alone (fewer than HALVES_FROM, not 33); every file's result
+    is the one it gets alone."""
+    from schemas import pipeline
+
+    output = [p for p in batch if "industrial_output" in p.frames]
+    [wrong] = [p for p in output if p.file_name == "phu-tho_2014_gia-tri-sxcn_sai.xlsx"]
+    clean = [p for p in output if not _alone(p).errors]
+    files = clean * 3 + [wrong] + clean
+    alone: list[int] = []
+    real = pipeline.validate
+    monkeypatch.setattr(pipeline, "validate", lambda name, frame: alone.append(len(frame)) or real(name, frame))
+    results = validate_files(files)
+    assert len(files) >= 30 and 0 < len(alone) < pipeline.HALVES_FROM, alone
+    for parsed, result in zip(files, results, strict=True):
+        _same(result, _alone(parsed))
+    assert [p.rule for p in results[files.index(wrong)].errors] == ["total_equals_parts"]
+
+
 def test_a_file_that_fails_alone_keeps_its_error_in_a_batch(batch: list[ParsedFile]) -> None:
     empty = ParsedFile("trong.xlsx", {}, [], [], 0)
     results = validate_files([batch[0], empty, batch[1]])
@@ -112,8 +134,10 @@ def test_units_are_converted_together_as_alone(batch: list[ParsedFile], monkeypa
     [millions] = [p for p in batch if p.file_name == "phu-tho_2011_trieu-dong.xlsx"]
     converted = validate_files(batch)[batch.index(millions)].frames["industrial_output"]
     rows = {name: [len(p.frames[name]) for p in batch if name in p.frames] for name in ("awards", "industrial_output", "trade")}
-    assert calls[:3] == [sum(n) for n in rows.values()]  # once per dataset, for all the files
-    assert calls[3:] == rows["industrial_output"]  # and again file by file where the batch fails the contract
+    output, trade = rows["industrial_output"], rows["trade"]
+    assert calls[:2] == [sum(rows["awards"]), sum(output)]  # once per dataset, for all the files …
+    assert calls[2:5] == [sum(output[:5]), sum(output[5:]), sum(trade)]  # … where the batch fails, in halves
+    assert calls[5:] == output[5:]  # and file by file only in the half that fails (the wrong total, the word)
     assert set(converted["original_unit"]) == {"mn_vnd"} and set(converted["unit"]) == {"bn_vnd"}
     assert (converted["value_bn_vnd"] * 1000 - converted["original_value"]).abs().max() < 1e-6
     _same(validate_files(batch)[batch.index(millions)], _alone(millions))

@@ -345,7 +345,7 @@ def _batch_schema(dataset_name: str) -> pa.DataFrameSchema:
 
 @immutable(init=True)
 class _Text(pandas_engine.STRING):
-    """pandera's text type, whose check of a column of that type answers True instead of True for each row.
+    """pandera's text type, whose check of a column of that type answers True once, not once for each row.
 
     Given a row-by-row answer, pandera builds a table of the (no) failing rows and formats it into a
     message for every text column of every validation, passed or not: ≈ 15 % of validating a batch. Any

@@ -378,6 +378,9 @@ def _row(f: _Figure, keys: list[str], totals: list[tuple[int, str]]) -> dict:
             "_source_sheet": f.sheet, "_source_cell": f.cell, "headline": all(f.key[i] == t for i, t in totals)}
 
 
+_WHERE = {False: ("in this file", "trong tệp này"), True: ("in the warehouse", "trong kho dữ liệu")}  # by source
+
+
 def _yoy_problem(dataset: Dataset, row: dict, keys: list[str], bound: float) -> Problem:
     year, change, ref = int(row[YEAR]), vn_number(round(row["change_pct"], 1)), vn_number(row["value_ref"])
     value, limit = vn_number(row["value"]), vn_number(bound)
@@ -392,9 +395,6 @@ def _yoy_problem(dataset: Dataset, row: dict, keys: list[str], bound: float) -> 
         f" năm {year - 1} ({ref} {where_vi}), vượt ngưỡng hợp lý ±{limit} %; hãy kiểm tra lại số liệu",
         dataset.value_column, value,
     )
-
-
-_WHERE = {False: ("in this file", "trong tệp này"), True: ("in the warehouse", "trong kho dữ liệu")}
 
 
 def _revision_problem(dataset: Dataset, row: dict, keys: list[str], bound: float) -> Problem:

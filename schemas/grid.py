@@ -339,17 +339,31 @@ class ScannedSheet:
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
+def _present_sheet_parts(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
+    """(sheet name, worksheet part) of each sheet whose part the package holds."""
+    names = set(archive.namelist())
+    return ((sheet, part) for sheet, part in _sheet_parts(archive).items() if part in names)
+
+
+def _declared_rows(head: bytes) -> int:
+    """The height a sheet's <dimension> declares, from the first bytes of its XML (0 when it declares none)."""
+    found = _DIMENSION.search(head)
+    return int(found.group(1)) if found and found.group(1) else 0
+
+
+def _may_hold_gaps(xml: bytes) -> bool:
+    """Whether sheet XML holds a formula or an error cell (see formula_gaps)."""
+    return b"<f" in xml or b't="e"' in xml
+
+
 def declared_heights(path: Path) -> dict[str, int]:
     """Each xlsx sheet's height as its <dimension> declares it, from the first bytes of its XML."""
     heights = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            for sheet, part in _sheet_parts(archive).items():
-                if part in names:
-                    with archive.open(part) as stream:
-                        found = _DIMENSION.search(stream.read(4096))
-                    heights[sheet] = int(found.group(1)) if found and found.group(1) else 0
+            for sheet, part in _present_sheet_parts(archive):
+                with archive.open(part) as stream:
+                    heights[sheet] = _declared_rows(stream.read(4096))
     except (KeyError, zipfile.BadZipFile, OSError):
         return {}
     return heights
@@ -362,17 +376,13 @@ def small_sheet_gaps(path: Path) -> dict[str, dict[tuple[int, int], str]] | None
     gaps: dict[str, dict[tuple[int, int], str]] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            for sheet, part in _sheet_parts(archive).items():
-                if part not in names:
-                    continue
+            for sheet, part in _present_sheet_parts(archive):
                 with archive.open(part) as stream:
                     head = stream.read(4096)
-                    found = _DIMENSION.search(head)
-                    if found and found.group(1) and int(found.group(1)) > TALL_ROWS:
+                    if _declared_rows(head) > TALL_ROWS:
                         return None
                     xml = head + stream.read()
-                if b"<f" in xml or b't="e"' in xml:
+                if _may_hold_gaps(xml):
                     gaps[sheet] = dict(_gaps_in(xml))
     except (KeyError, zipfile.BadZipFile, OSError):
         return None
@@ -387,17 +397,14 @@ def scan_sheets(path: Path) -> dict[str, ScannedSheet]:
     scanned: dict[str, ScannedSheet] = {}
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            for sheet, part in _sheet_parts(archive).items():
-                if part not in names:
-                    continue
+            for sheet, part in _present_sheet_parts(archive):
                 facts = scanned[sheet] = ScannedSheet()
                 merges = set()
                 with archive.open(part) as stream:
                     carry = b""
                     while piece := stream.read(1 << 24):
                         chunk = carry + piece
-                        facts.has_gaps = facts.has_gaps or b"<f" in chunk or b't="e"' in chunk
+                        facts.has_gaps = facts.has_gaps or _may_hold_gaps(chunk)
                         if b"<mergeCell " in chunk:
                             merges.update(_MERGE.findall(chunk))
                         carry = piece[-256:]  # so that no element cut in two goes unseen

@@ -84,6 +84,8 @@ def test_a_wave_reads_history_written_earlier_in_the_same_wave(
 ) -> None:
     files, _ = backfill
     settings = _settings(tmp_path / "home")
+    # a wave of one batch at most: a second batch already parsed when the first is written would join it
+    monkeypatch.setattr(writer, "WAVE_MAX_FILES", 9)
     waves: list[int] = []
     real = writer._write_wave
     monkeypatch.setattr(writer, "_write_wave", lambda con, wave, *a: waves.append(len(wave)) or real(con, wave, *a))

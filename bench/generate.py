@@ -56,7 +56,8 @@ from niengiam.samples import (
     write_xlsx,
 )
 
-GENERATOR_VERSION = 5  # 5: the large table is a plausible series per commodity (was random per row)
+GENERATOR_VERSION = 6  # 6: a province's structure drifts slowly (its shares were drawn afresh each year)
+# 5: the large table is a plausible series per commodity (was random per row)
 DEFAULT_SEED = 20250701
 OUT = Path(__file__).resolve().parent / "out"
 YEARS = range(2006, 2026)
@@ -188,6 +189,25 @@ def _shares(rng: random.Random, base: list[float], drift: float) -> list[float]:
     return [r / total for r in raw]
 
 
+STRUCTURE_TREND = 0.04  # a share's own trend, per year (± this, in log terms) …
+STRUCTURE_NOISE = 0.06  # … and its year-to-year wobble (±)
+
+
+def _structure(seed: int, prov: Province, what: str, year: int, base: list[float], spread: float) -> list[float]:
+    """A province's shares of `what` (sections, ownership types, trade groups) in a year: its own structure
+    (the common `base` jittered by ±`spread`, drawn once), each share on a slow trend of its own, with a
+    small wobble each year. A yearbook's structure moves slowly: shares drawn afresh each year made a
+    quarter of the components change by more than 50 % from one year to the next, which real ones do not."""
+    rng = _rng(seed, "structure", what, prov.name)
+    own = _shares(rng, base, spread)
+    trends = [rng.uniform(-STRUCTURE_TREND, STRUCTURE_TREND) for _ in base]
+    wobble = _rng(seed, "structure", what, prov.name, year)
+    raw = [s * math.exp(t * (year - YEARS.start)) * (1 + wobble.uniform(-STRUCTURE_NOISE, STRUCTURE_NOISE))
+           for s, t in zip(own, trends, strict=True)]
+    total = sum(raw)
+    return [r / total for r in raw]
+
+
 def _window(prov: Province, report_year: int) -> range:
     return range(report_year - prov.window + 1, report_year + 1)
 
@@ -197,8 +217,8 @@ def _output_rows(seed: int, prov: Province, year: int, status: str, as_text: boo
     rng = _rng(seed, "output", prov.name, year)
     current = round(prov.size * prov.growth ** (year - YEARS.start) * rng.uniform(0.97, 1.03) * _revision(status))
     deflator = 1.04 ** (year - 2010)
-    sections = _shares(rng, [0.08, 0.76, 0.09, 0.07], 0.5)
-    owners = _shares(rng, [0.16, 0.54, 0.30], 0.4)
+    sections = _structure(seed, prov, "sections", year, [0.08, 0.76, 0.09, 0.07], 0.5)
+    owners = _structure(seed, prov, "ownership", year, [0.16, 0.54, 0.30], 0.4)
     cur_sec, con_sec = split_tenths(current, sections), split_tenths(round(current / deflator), sections)
     cur_own = split_tenths(current, owners)
     con_own = split_tenths(round(current / deflator), owners)
@@ -242,7 +262,7 @@ def _trade_rows(seed: int, prov: Province, year: int, status: str) -> list[list[
         total = max(len(groups), round(prov.size * share * scale * prov.growth ** (year - YEARS.start)))
         total = round(total * rng.uniform(0.95, 1.05) * _revision(status))
         rows.append([roman, flow, "", unit, year, total / 10, status])
-        parts = split_tenths(total, _shares(rng, [1.0] * len(groups), 0.6))
+        parts = split_tenths(total, _structure(seed, prov, f"trade {flow}", year, [1.0] * len(groups), 0.6))
         rows += [[str(n), flow, g, unit, year, p / 10, status] for n, (g, p) in enumerate(zip(groups, parts), 1)]
     return rows
 

@@ -166,3 +166,37 @@ def test_batches_parsed_already_are_written_together_up_to_a_wave() -> None:
     assert _parsed_already([done, failed, done], 50) == ([done], [failed, done])  # a failure is reported alone
     assert _parsed_already([done] * 5, 50) == ([done] * 3, [done] * 2)  # 200 files: one wave
     assert _parsed_already([done], wave) == ([], [done])  # the batch before fills a wave already
+
+
+def test_the_writer_waits_for_batches_being_parsed_until_its_wave_is_full() -> None:
+    import threading
+    from concurrent.futures import Future
+
+    from flows import ingest, writer
+
+    def batch(files: int, state: str, after_s: float = 0.0) -> tuple[list[int], object]:
+        future: Future = Future()
+        if state == "done":
+            future.set_result(list(range(files)))
+        elif state == "failed":
+            future.set_exception(OSError("disk"))
+        elif state == "later":
+            threading.Timer(after_s, future.set_result, [list(range(files))]).start()
+        return list(range(files)), type("PrefectFuture", (), {"wrapped_future": future})()
+
+    later = [batch(50, "later", 0.2), batch(50, "later", 0.3), batch(50, "later", 0.4)]
+    ingest._wait_to_fill(later, 50)  # 50 + 50 + 50 files: the third is not waited for
+    assert [b[1].wrapped_future.done() for b in later] == [True, True, False]  # type: ignore[attr-defined]
+    assert ingest._parsed_already(later[:2], 50) == (later[:2], [])
+
+    failing = [batch(50, "failed"), batch(50, "later", 0.2)]
+    ingest._wait_to_fill(failing, 50)  # a failure is reported alone: nothing after it is waited for
+    assert not failing[1][1].wrapped_future.done()  # type: ignore[attr-defined]
+
+    elsewhere = [(list(range(50)), object())]  # not a future of this process's threads (Dask)
+    ingest._wait_to_fill(elsewhere, 50)
+
+    too_many = [batch(writer.WAVE_MAX_FILES, "later", 0.2)]
+    ingest._wait_to_fill(too_many, 50)  # would not fit in the wave
+    assert not too_many[0][1].wrapped_future.done()  # type: ignore[attr-defined]
+    assert ingest.WAVE_FILL_FILES <= writer.WAVE_MAX_FILES

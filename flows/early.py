@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from flows.parsing import Pending, parse_batch, parse_batch_to_file
+from flows.parsing import Pending, import_frozen, parse_batch, parse_batch_to_file
 from flows.settings import Settings
 from warehouse import archive
 
@@ -50,8 +50,10 @@ _current: EarlyStart | None = None  # the running command's early start, read by
 
 
 def _second_in_line() -> None:
-    """The early process yields the CPU to Prefect's start (and the server's): it only uses what is idle."""
+    """The early process yields the CPU to Prefect's start (and the server's): it only uses what is idle.
+    It imports the parsing modules at once (parsing.import_frozen)."""
     os.nice(10)
+    import_frozen()
 
 
 def _group_size(files: int) -> int:

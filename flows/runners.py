@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from flows.parsing import import_frozen
 from flows.settings import Settings
 from schemas.errors import UsageError
 
@@ -92,7 +93,7 @@ def parse_processes(
         return
     adopted = adopt()
     pools = [adopted] if adopted is not None else []
-    pools += [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    pools += [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=import_frozen)
               for _ in range(max(1, settings.workers) - len(pools))]
     _parse_processes = _Processes(pools)
     try:

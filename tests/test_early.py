@@ -232,3 +232,31 @@ def test_the_early_process_parses_a_tenth_of_a_run_at_a_time_within_bounds() -> 
     assert early._group_size(2040) == early.GROUP_MAX == 50
     assert early._group_size(300) == 30
     assert early._group_size(100) == early._group_size(30) == early.GROUP == 10
+
+
+def test_parse_processes_start_with_the_parsing_modules_frozen_and_collection_on(tmp_path: Path) -> None:
+    """What the parsing modules made at a parse process's start is left out of the collector's full passes
+    (parsing.import_frozen), and the collector runs for what comes after."""
+    import gc
+
+    from flows import runners
+
+    settings = dataclasses.replace(load_settings(env={}, home=tmp_path), workers=1, processes_from=1)
+    with runners.parse_processes(settings, 5) as started:
+        assert started
+        frozen, enabled = runners.run_parsing(gc.get_freeze_count), runners.run_parsing(gc.isenabled)
+    assert frozen > 50_000 and enabled
+
+
+def test_the_command_imports_prefect_uncollected_then_collects_again() -> None:
+    import gc
+
+    from flows.commands_ops import _imports_uncollected
+
+    before = gc.get_freeze_count()
+    with pytest.raises(RuntimeError), _imports_uncollected():
+        assert not gc.isenabled()
+        made = [[] for _ in range(1000)]  # noqa: F841 — objects the freeze takes
+        raise RuntimeError("a start that failed")
+    assert gc.isenabled() and gc.get_freeze_count() > before
+    gc.unfreeze()

@@ -280,7 +280,7 @@ def load_batches(
             (chunk, future), parsing = parsing[0], parsing[1:]
             try:
                 parsed = list(future.result())
-                if _rows(parsed) < WAVE_FILL_ROWS:
+                if started and _rows(parsed) < WAVE_FILL_ROWS:  # a large run, its parse processes busy
                     _wait_to_fill(parsing, len(chunk))
                 more, parsing = _parsed_already(parsing, len(chunk))
                 for also, done in more:
@@ -302,7 +302,10 @@ def _wait_to_fill(parsing: list[tuple[list[Any], Any]], files: int) -> None:
     WAVE_FILL_FILES: on a backfill the writer otherwise writes each batch of ≈ 50 as it is parsed, and a
     wave costs the writer ≈ 5 ms of CPU per file at 51 files, ≈ 3.6 ms at 153 (its statements, commit and
     history check are per wave), CPU the parse processes need. Stops at a batch that failed (it is reported
-    alone) and at one not parsed in this process's pool of threads (Dask's futures are not waited for)."""
+    alone) and at one not parsed in this process's pool of threads (Dask's futures are not waited for).
+
+    Only while parse processes run (a run of 100 files or more): a smaller run is written batch by batch,
+    its progress shown and its loads committed as they come."""
     for chunk, future in parsing:
         finished = getattr(future, "wrapped_future", None)
         if files >= WAVE_FILL_FILES or files + len(chunk) > writer.WAVE_MAX_FILES or not isinstance(finished, Future):

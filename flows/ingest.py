@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -310,8 +310,7 @@ def _wait_to_fill(parsing: list[tuple[list[Any], Any]], files: int) -> None:
         finished = getattr(future, "wrapped_future", None)
         if files >= WAVE_FILL_FILES or files + len(chunk) > writer.WAVE_MAX_FILES or not isinstance(finished, Future):
             return
-        wait([finished])
-        if finished.exception() is not None:
+        if finished.exception() is not None:  # waits for the batch to be parsed
             return
         files += len(chunk)
 

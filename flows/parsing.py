@@ -1,13 +1,16 @@
 """Reading, parsing and validating a batch of archived files: what parse_files runs, in a thread or a process.
 
 Imports no Prefect and no DuckDB, so a worker process of the parse pool starts with pandas and pandera
-only; the parsing modules themselves are imported at the first file (a re-run over known files needs none).
+only; a parse process imports the parsing modules as it starts (import_frozen), a thread at its first file
+(a re-run over known files needs none).
 """
 
 from __future__ import annotations
 
 import gc
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,20 +57,27 @@ def parse_batch(
     return Parsed(steps)  # type: ignore[arg-type]
 
 
-def import_frozen() -> None:
-    """A parse process's start: the parsing modules imported without garbage collection, and what they
-    made (pandas, pandera, the contracts: ≈ 120,000 objects) left out of the collector's full passes.
-
-    Those objects live as long as the process; each full pass walked them all again, ≈ 0.1–0.3 s each
-    (one during the imports alone cost 0.25–0.3 s of the early process's CPU)."""
+@contextmanager
+def frozen_when_done() -> Iterator[None]:
+    """No garbage collection while the block runs (imports, a start), and what it made is then left out of
+    the collector's full passes: each of them walks every object the process holds, and modules, classes
+    and their objects live as long as the process anyway. What becomes garbage later is still collected."""
     gc.disable()
     try:
-        import schemas.parse
-        import schemas.pipeline
-        import schemas.specs  # noqa: F401
+        yield
     finally:
         gc.freeze()
         gc.enable()
+
+
+def import_frozen() -> None:
+    """A parse process's start: the parsing modules imported `frozen_when_done` (pandas, pandera, the
+    contracts: ≈ 120,000 objects; each full pass walked them all again, ≈ 0.1–0.3 s, and one during the
+    imports alone cost 0.25–0.3 s of the early process's CPU)."""
+    with frozen_when_done():
+        import schemas.parse
+        import schemas.pipeline
+        import schemas.specs  # noqa: F401
 
 
 PACK_MAX_ROWS = 20_000  # frames this long or longer travel as they are: joining them would copy a large table

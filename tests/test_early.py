@@ -251,10 +251,10 @@ def test_parse_processes_start_with_the_parsing_modules_frozen_and_collection_on
 def test_the_command_imports_prefect_uncollected_then_collects_again() -> None:
     import gc
 
-    from flows.commands_ops import _imports_uncollected
+    from flows.parsing import frozen_when_done
 
     before = gc.get_freeze_count()
-    with pytest.raises(RuntimeError), _imports_uncollected():
+    with pytest.raises(RuntimeError), frozen_when_done():
         assert not gc.isenabled()
         made = [[] for _ in range(1000)]  # noqa: F841 — objects the freeze takes
         raise RuntimeError("a start that failed")

@@ -37,7 +37,7 @@ def run_flow(flow_name: str, settings: Any, **parameters: Any) -> list[Any]:
 
                 if ahead is not None:
                     ahead.parse_here(starting)
-            # after the hand-over: a Dask runner shares the server by URL (runners.share_prefect_api)
+            # after the hand-over: PREFECT_API_URL names the server, for a Dask runner's workers too
             flow_object = flows_ingest.with_workers(getattr(flows_ingest, flow_name), settings)
         state = flow_object(settings=settings, return_state=True, **parameters)
     return outcomes_of(state)

@@ -288,6 +288,14 @@ class EarlyStart:
         found = self._hashed.get(str(path))  # a dict read: no lock needed
         return found.sha256 if found is not None and _stat_key(path) == found.key else None
 
+    def has(self, pending: list[Pending], province: str | None, years: tuple[int, int] | None) -> bool:
+        """Whether every file of `pending` is parsed here or being parsed, for this province and year range."""
+        if (province, years) != (self.province, self.years):
+            return False
+        with self._changed:
+            return all(p.archived.sha256 in self._results or p.archived.sha256 in self._stored
+                       or self._claimed.get(p.archived.sha256) == "early" for p in pending)
+
     def take(
         self, pending: list[Pending], province: str | None, years: tuple[int, int] | None
     ) -> tuple[dict[int, Pending], list[Pending]]:

@@ -3,15 +3,15 @@ first API call.
 
 A command that runs a flow on the temporary server waits 10–20 s for it: one core busy starting the
 server (its own imports, and the migrations of a new Prefect home) while the other is mostly idle.
-Prefect's client starts it on the flow's first API call, after importing its server module (≈ 3 s on
-this machine); `started_ahead` launches the same server process (Prefect's own command, tests compare
-the two) before that import, so the import, the flow's modules and the files named on the command line
-(flows.early) use the idle core while the server starts.
+Prefect's client starts it on the flow's first API call, after importing its server module (≈ 2.7 s of
+CPU on this machine, the whole of Prefect's API); `started_ahead` launches the same server process
+(Prefect's own command, tests compare the two) at once, so the flow's modules and the files named on the
+command line (flows.early) use the other core while the server starts.
 
-Once it answers, the process is handed to the instance Prefect's client would have started
-(`SubprocessASGIServer()`, one per process): the client finds it running, uses it, and stops it when
-the command ends, exactly as if it had started it. When the process does not start or does not answer,
-it is stopped and the client starts its own, reporting what fails.
+Once it answers, Prefect is pointed at it by URL (PREFECT_API_URL, as for any server), so the client
+never imports the server module: the core that import took parses files ahead instead. The process is
+stopped when the command ends, as the client stops its own. When the process does not start or does not
+answer, it is stopped and the client starts its own, reporting what fails.
 """
 
 from __future__ import annotations
@@ -109,21 +109,28 @@ class ServerAhead:
                 pass
             time.sleep(0.1)
 
-    def hand_over(self) -> bool:
-        """Give the answering process to the server instance Prefect's client uses; whether it was."""
-        self._waiting.join()
-        from prefect.server.api.server import SubprocessASGIServer
+    @property
+    def api_url(self) -> str:
+        """The address of its API, as Prefect's own temporary server gives it."""
+        return f"http://127.0.0.1:{self.port}/api"
 
-        server = SubprocessASGIServer()
-        if not self.ready or server.running or not all(hasattr(server, a) for a in ("port", "server_process")):
+    def hand_over(self) -> bool:
+        """Point Prefect's client at the answering process (PREFECT_API_URL, for this process and those it
+        starts); whether it answers. The process is stopped when the command ends, as Prefect's client
+        stops its own temporary server."""
+        self._waiting.join()
+        if not self.ready:
             self.stop()
             return False
-        server.port, server.server_process, server.running = self.port, self.process, True
-        atexit.register(server.stop)
+        from prefect.context import refresh_global_settings_context
+
+        os.environ["PREFECT_API_URL"] = self.api_url
+        refresh_global_settings_context()  # every thread sees it, the flow's and Prefect's own
+        atexit.register(self.stop)
         return True
 
     def stop(self) -> None:
-        """End the process (it was not handed over)."""
+        """End the process (when it does not answer, and when the command ends)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -135,8 +142,8 @@ class ServerAhead:
 
 @contextmanager
 def started_ahead() -> Iterator[Callable[[], bool]]:
-    """Prefect's temporary server started now and handed to Prefect when the block ends; the block gets
-    whether it is still starting. Nothing when Prefect is pointed at a server (PREFECT_API_URL) or its
+    """Prefect's temporary server started now, and Prefect pointed at it when the block ends; the block
+    gets whether it is still starting. Nothing when Prefect is pointed at a server (PREFECT_API_URL) or its
     temporary server is off (the block gets `lambda: False`)."""
     from prefect.settings import get_current_settings
 
@@ -150,8 +157,6 @@ def started_ahead() -> Iterator[Callable[[], bool]]:
         yield lambda: False
         return
     try:
-        import prefect.server.api.server  # noqa: F401 - the client's ≈ 3 s import, now while the server starts
-
         yield ahead.starting
     except BaseException:
         ahead.stop()

@@ -104,6 +104,11 @@ def parse_processes(
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def parsing_in_processes() -> bool:
+    """Whether the running flow parses on parse processes now (they keep the machine's other cores busy)."""
+    return _parse_processes is not None
+
+
 def run_parsing(fn: Callable[..., _T], *args: Any) -> _T:
     """fn(*args) on a parse process when the run has them, else here; here too when a process died.
 

@@ -260,3 +260,29 @@ def test_the_command_imports_prefect_uncollected_then_collects_again() -> None:
         raise RuntimeError("a start that failed")
     assert gc.isenabled() and gc.get_freeze_count() > before
     gc.unfreeze()
+
+
+@pytest.mark.slow
+def test_batches_parsed_ahead_are_taken_without_a_parse_task(prefect_harness, folder, tmp_path, eager) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    settings = _settings(tmp_path / "home")  # 18 files in batches of 5, every one parsed ahead
+    ahead = _ingest(folder, settings)
+    assert ahead is not None and ahead.taken == 18
+    with get_client(sync_client=True) as client:
+        [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["ingest-early-test"])))
+        tasks = [t.task_key.split("-")[0] for t in client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id={"any_": [run.id]}))]
+    assert "parse_files" not in tasks and "write_files" in tasks  # the flow took them; no task only to hand them on
+    assert query(settings.database, "select count(*) from meta.loads where status = 'loaded'") == [(18,)]
+
+
+def test_the_flow_knows_which_files_are_parsed_or_being_parsed_ahead(folder, settings, eager) -> None:
+    files = sorted(archive.find_inputs([folder]))
+    with early.early_start([str(p) for p in files], settings, None) as ahead:
+        assert ahead is not None and ahead.wait(180) and ahead.parsed == 18
+        items = [Pending(archive.ArchivedFile(ahead.sha256_for(p) or "", p, p.name, str(p), 1)) for p in files]
+        assert ahead.has(items, None, None) and not ahead.has(items, "25", None)  # not for another province
+        ahead.take(items[:1], None, None)
+        assert not ahead.has(items[:2], None, None) and ahead.has(items[1:], None, None)  # taken: no longer here

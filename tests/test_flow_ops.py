@@ -200,3 +200,17 @@ def test_the_writer_waits_for_batches_being_parsed_until_its_wave_is_full() -> N
     ingest._wait_to_fill(too_many, 50)  # would not fit in the wave
     assert not too_many[0][1].wrapped_future.done()  # type: ignore[attr-defined]
     assert ingest.WAVE_FILL_FILES <= writer.WAVE_MAX_FILES
+
+
+def test_the_writer_uses_one_duckdb_thread_while_parse_processes_run(settings, monkeypatch) -> None:
+    from flows import ingest as flows_ingest
+    from flows import runners, writer
+
+    seen: list[str] = []
+    monkeypatch.setattr(writer, "write_batch", lambda con, pending, run_id, settings: seen.append(
+        con.execute("select current_setting('threads')").fetchone()[0]) or [])
+    flows_ingest.write_files.fn([], settings)
+    with runners.parse_processes(replace(settings, processes_from=1, workers=1), 1) as started:
+        assert started
+        flows_ingest.write_files.fn([], settings)
+    assert seen[0] > 1 and seen[1] == 1  # DuckDB's default (one per core) alone; one beside the parse processes

@@ -64,7 +64,7 @@ def test_nothing_is_started_when_prefect_has_a_server(prefect_harness, monkeypat
 
 
 SCRIPT = textwrap.dedent("""
-    import json, os
+    import json, os, sys
     from flows import prefect_server
 
     def uvicorns():
@@ -80,16 +80,21 @@ SCRIPT = textwrap.dedent("""
 
     with prefect_server.started_ahead() as starting:
         was_starting = starting()
-    from prefect import flow
-    from prefect.server.api.server import SubprocessASGIServer
+    from prefect import flow, task
+    from prefect.settings import get_current_settings
+
+    @task
+    def add(x: int) -> int:
+        return x + 1
 
     @flow
     def answer() -> int:
-        return 42
+        return add(41)
 
     state = answer(return_state=True)
-    print(json.dumps({"was_starting": was_starting, "result": state.result(),
-                      "handed_over": SubprocessASGIServer().server_process.pid, "servers": uvicorns()}))
+    print(json.dumps({"was_starting": was_starting, "result": state.result(), "servers": uvicorns(),
+                      "api_url": get_current_settings().api.url, "env": os.environ.get("PREFECT_API_URL"),
+                      "server_module": "prefect.server.api.server" in sys.modules}))
 """)
 
 
@@ -103,4 +108,8 @@ def test_a_flow_runs_on_the_server_started_ahead_and_no_other(tmp_path: Path) ->
     assert run.returncode == 0, run.stderr[-3000:]
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     assert seen["was_starting"] and seen["result"] == 42
-    assert seen["servers"] == [seen["handed_over"]]  # Prefect's client used it and started none of its own
+    assert len(seen["servers"]) == 1  # Prefect's client used it and started none of its own …
+    assert seen["api_url"] == seen["env"] and seen["env"].startswith("http://127.0.0.1:")  # … named by its URL,
+    assert not seen["server_module"]  # … so the client never imported its server module (≈ 2.7 s of CPU)
+    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    assert not any(line.split()[0] == str(seen["servers"][0]) for line in ps.splitlines()[1:])  # stopped at exit

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+_handed_over: str | None = None  # the API URL of the temporary server this process started and uses, if any
 PORTS = range(8000, 9000)  # where Prefect looks for a free port for its temporary server
 EXIT_PORT_TAKEN = 3  # uvicorn's exit code when the port was taken meanwhile (Prefect then picks another)
 
@@ -124,7 +125,8 @@ class ServerAhead:
             return False
         from prefect.context import refresh_global_settings_context
 
-        os.environ["PREFECT_API_URL"] = self.api_url
+        global _handed_over
+        _handed_over = os.environ["PREFECT_API_URL"] = self.api_url
         refresh_global_settings_context()  # every thread sees it, the flow's and Prefect's own
         atexit.register(self.stop)
         return True
@@ -138,6 +140,12 @@ class ServerAhead:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def temporary_url() -> str | None:
+    """The API URL of the temporary server started ahead, when Prefect uses it (a server on 127.0.0.1, only
+    for this machine: Dask workers elsewhere cannot reach it)."""
+    return _handed_over
 
 
 @contextmanager

@@ -151,7 +151,10 @@ def share_prefect_api(remote: bool) -> None:
     """
     from prefect.settings import get_current_settings
 
-    if get_current_settings().api.url:
+    from flows.prefect_server import temporary_url
+
+    url = get_current_settings().api.url
+    if url and not (remote and url == temporary_url()):  # the command's own temporary server, on 127.0.0.1
         return
     if remote:
         raise UsageError(

@@ -50,13 +50,13 @@ def _settings(home: Path, **options: object):
     return dataclasses.replace(load_settings(env={}, home=home), batch_size=5, **options)
 
 
-def _ingest(folder: Path, settings, wait: bool = True) -> early.EarlyStart | None:
+def _ingest(folder: Path, settings, wait: bool = True, label: str = "early-test") -> early.EarlyStart | None:
     """The flow over the folder inside an early start, as `niengiam ingest` runs it; the early start back."""
     files = [str(p) for p in archive.find_inputs([folder])]
     with early.early_start(files, settings, None) as ahead:
         if ahead is not None and wait:
             assert ahead.wait(180), "the early start did not finish"
-        state = ingest(files, settings, label="early-test", progress=True, return_state=True)
+        state = ingest(files, settings, label=label, progress=True, return_state=True)
     assert state.is_completed(), state.message
     return ahead
 
@@ -268,10 +268,11 @@ def test_batches_parsed_ahead_are_taken_without_a_parse_task(prefect_harness, fo
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 
     settings = _settings(tmp_path / "home")  # 18 files in batches of 5, every one parsed ahead
-    ahead = _ingest(folder, settings)
+    label = f"taken-{tmp_path.name}"
+    ahead = _ingest(folder, settings, label=label)
     assert ahead is not None and ahead.taken == 18
     with get_client(sync_client=True) as client:
-        [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["ingest-early-test"])))
+        [run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"ingest-{label}"])))
         tasks = [t.task_key.split("-")[0] for t in client.read_task_runs(
             flow_run_filter=FlowRunFilter(id={"any_": [run.id]}))]
     assert "parse_files" not in tasks and "write_files" in tasks  # the flow took them; no task only to hand them on

@@ -14,9 +14,10 @@ run is created. That leaves one of the machine's two cores mostly idle. `EarlySt
   server (started first, flows.prefect_server) has not answered yet: the thread would otherwise only
   wait, and a process costs more to start than those files cost to parse.
 
-The flow stays the authority. Its tasks archive, hash and plan as always, then take a file's result
-from here only when it is for the same bytes: the same sha256, from a file whose size, mtime and inode
-did not change between hashing and the end of its parsing, parsed with the same province and years.
+The flow stays the authority. Its tasks archive, hash and plan as always, then the flow takes a file's
+result from here (a batch parsed here entirely, without a parse task) only when it is for the same
+bytes: the same sha256, from a file whose size, mtime and inode did not change between hashing and the
+end of its parsing, parsed with the same province and years.
 A file changed meanwhile, one whose suffix the archive would change, or one not reached yet is parsed
 by the flow as usual; so is every file of a run too small to be worth a process. Files already in the
 archive (an unchanged re-run) are hashed only, and the archive step uses those hashes. Parsing ahead

@@ -206,7 +206,7 @@ def test_the_writer_uses_one_duckdb_thread_while_parse_processes_run(settings, m
     from flows import ingest as flows_ingest
     from flows import runners, writer
 
-    seen: list[str] = []
+    seen: list[int] = []
     monkeypatch.setattr(writer, "write_batch", lambda con, pending, run_id, settings: seen.append(
         con.execute("select current_setting('threads')").fetchone()[0]) or [])
     flows_ingest.write_files.fn([], settings)

@@ -110,12 +110,16 @@ class Parsed(list):
 
 def _unpacked(items: list[Pending], tables: list[tuple[Any, list[tuple[int, str, int]]]]) -> list[Pending]:
     """The results of a Parsed batch, each file's frames cut from the tables they travelled in."""
+    import pandas as pd
+
     for table, members in tables:
         at = 0
         for i, name, rows in members:
             validated = items[i].validated
             assert validated is not None
-            validated.frames[name] = table.iloc[at : at + rows].reset_index(drop=True)
+            part = table.iloc[at : at + rows]  # a frame of its own: its index is set, not copied with its
+            part.index = pd.RangeIndex(rows)   # columns (reset_index copies each Arrow column, ≈ 0.25 ms a file)
+            validated.frames[name] = part
             at += rows
     return items
 

@@ -223,7 +223,7 @@ class _HeldInMemory:
         for k, item in enumerate(wave):
             for name, frame in (item.validated.frames if item.validated is not None else {}).items():
                 if history_checked(name):
-                    self.reads[(k, name)] = history.partitions_read(frame)
+                    self.reads[(k, name)] = history.partitions_read(frame, item.validated.partitions(name))
                     wanted.setdefault(name, {}).update(dict.fromkeys(self.reads[(k, name)]))
         self.warehouse = {name: history.previous_values(con, name, None, list(parts))
                           for name, parts in wanted.items()}
@@ -292,8 +292,7 @@ class _HeldInMemory:
         if not all(checked_by_file(name) for name in names):
             return None
         writes = [v is not None and not v.rejected for v in files]
-        figures = {name: _WaveFigures(name, [v.frames.get(name) if v else None for v in files], self)
-                   for name in names}
+        figures = {name: _WaveFigures(name, files, self) for name in names}
         checked: list[ValidatedFile | None] = list(files)
         found: dict[int, dict[str, list]] = {}
         checking, start = {name: set(range(len(files))) for name in names}, 0  # dataset -> files to check
@@ -323,7 +322,7 @@ class _WaveFigures:
     """One dataset's figures in a wave's files, with what `_HeldInMemory.for_file` would hand each file
     as its history, for many files at once (`history`). Files are numbered by their position in the wave."""
 
-    def __init__(self, name: str, frames: list[pd.DataFrame | None], held: _HeldInMemory) -> None:
+    def __init__(self, name: str, files: list[ValidatedFile | None], held: _HeldInMemory) -> None:
         import numpy as np
         import pandas as pd
 
@@ -332,7 +331,7 @@ class _WaveFigures:
 
         dataset = DATASETS[name]
         columns = [*dataset.grain, dataset.value_column, "status"]
-        self.members = [(k, f) for k, f in enumerate(frames) if f is not None]
+        self.members = [(k, v.frames[name]) for k, v in enumerate(files) if v is not None and name in v.frames]
         self.frame = pd.concat([f for _, f in self.members], ignore_index=True)
         self.frame[FILE] = np.repeat([k for k, _ in self.members], [len(f) for _, f in self.members])
         warehouse = held.warehouse.get(name, pd.DataFrame(columns=columns))
@@ -340,8 +339,8 @@ class _WaveFigures:
                               ignore_index=True)
         self.located = self.rows.groupby([FILE, "province_code", "reference_year"], sort=False, dropna=True).indices
         self.reads = {k: held.reads[(k, name)] for k, _ in self.members}
-        self.writes = {k: [(code, int(year)) for code, year in db.distinct_rows(f, ["province_code", "reference_year"])
-                           if isinstance(code, str) and year == year and year is not None] for k, f in self.members}
+        self.writes = {k: [(code, int(year)) for code, year in files[k].partitions(name)  # type: ignore[union-attr]
+                           if isinstance(code, str) and year == year and year is not None] for k, _ in self.members}
 
     def history(self, checking: set[int], writes: list[bool]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The figures of the files in `checking`, and each one's history: a partition is read from the last
@@ -423,7 +422,7 @@ def _footprint(item: Pending) -> tuple[set[tuple], bool]:
         keys = tuple(getattr(DATASETS[name], "partition_keys", ("province_code", "reference_year")))
         if keys != ("province_code", "reference_year"):
             reads = history.partitions_read(frame) if history_checked(name) else []
-            written = db.distinct_rows(frame, ["province_code", "reference_year"])
+            written = validated.partitions(name)
             mine.update((name, *p) for p in [*reads, *written])
     return mine, False
 

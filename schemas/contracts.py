@@ -19,7 +19,7 @@ from pandera.typing import Series
 
 from schemas.catalogs import load_catalog
 from schemas.crosschecks import share_findings, vn_number
-from schemas.datasets import DATASETS, FLOW_UNITS, Dataset, total_findings
+from schemas.datasets import CELL_PREFIX, DATASETS, FLOW_UNITS, Dataset, total_findings
 from schemas.problems import Problem, problem
 from schemas.provinces import place_on_map
 from schemas.units import canonical_units, to_canonical_units
@@ -247,10 +247,13 @@ BATCH_FILE = "_batch_file"
 UNIT_COLUMNS = ("unit", "original_value", "original_unit")  # with the value column: what the units change
 
 
-def validate_together(dataset_name: str, frames: list[pd.DataFrame]) -> list[pd.DataFrame] | None:
+def validate_together(
+    dataset_name: str, frames: list[pd.DataFrame], keep_cells: bool = True
+) -> list[pd.DataFrame] | None:
     """`validate` of each frame, done once for all of them; None if anything fails, or where the batch
     could differ from the frames alone (the caller then validates each frame alone, which names every
-    problem's file and cell).
+    problem's file and cell). `keep_cells=False`: the frames come without their cell columns
+    (`_cell_<field>`, which only name a problem's cell), left out of the batch before it is cut.
 
     pandas and pandera cost about the same for a few hundred rows as for thousands, so the frames are
     prepared and checked as one batch with a column naming each row's file (`_prepare_together`): the
@@ -265,7 +268,7 @@ def validate_together(dataset_name: str, frames: list[pd.DataFrame]) -> list[pd.
         checked = _batch_schema(dataset_name).validate(batch, inplace=True)
     except (pa.errors.SchemaError, pa.errors.SchemaErrors):
         return None
-    return _file_frames(dataset_name, checked, frames)
+    return _file_frames(dataset_name, checked, frames, keep_cells)
 
 
 def _prepare_together(dataset_name: str, frames: list[pd.DataFrame]) -> pd.DataFrame | None:
@@ -288,25 +291,31 @@ def _prepare_together(dataset_name: str, frames: list[pd.DataFrame]) -> pd.DataF
     return None if problems else prepared
 
 
-def _file_frames(dataset_name: str, checked: pd.DataFrame, frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+def _file_frames(
+    dataset_name: str, checked: pd.DataFrame, frames: list[pd.DataFrame], keep_cells: bool = True
+) -> list[pd.DataFrame]:
     """Each frame's rows of the checked batch, as `validate` gives them for the frame alone: its own
-    columns and index, then the written value and unit where it lacked them; a column the contract does
-    not coerce and the unit conversion does not write keeps the frame's type (concatenation may have
-    widened it)."""
+    columns (less the cell columns unless `keep_cells`) and index, then the written value and unit where it
+    lacked them; a column the contract does not coerce and the unit conversion does not write keeps the
+    frame's type (concatenation may have widened it)."""
     del checked[BATCH_FILE]
+    left_out = set() if keep_cells else {c for c in checked.columns if c.startswith(CELL_PREFIX)}
+    for column in left_out:
+        del checked[column]
     columns = checked.columns.tolist()
     types = dict(zip(columns, checked.dtypes.tolist(), strict=True))
     typed_here = set(_batch_schema(dataset_name).columns) | {DATASETS[dataset_name].value_column, *UNIT_COLUMNS}
     out, start = [], 0
     for frame in frames:
-        own = frame.columns.tolist()
+        own = [c for c in frame.columns.tolist() if c not in left_out]
         wanted = [*own, *(c for c in UNIT_COLUMNS if c not in own)]
         part = checked.iloc[start:start + len(frame)]
         start += len(frame)
         if wanted != columns:
             part = part[wanted]
         part.index = frame.index  # the part is a frame of its own: no copy for a new index
-        kept = [c for c, t in zip(own, frame.dtypes.tolist(), strict=True) if c not in typed_here and t != types[c]]
+        kept = [c for c, t in zip(frame.columns.tolist(), frame.dtypes.tolist(), strict=True)
+                if c not in typed_here and c not in left_out and t != types[c]]
         out.append(part.assign(**{c: frame[c] for c in kept}) if kept else part)
     return out
 

@@ -9,12 +9,14 @@ import pandas as pd
 
 from schemas.contracts import validate, validate_together
 from schemas.crosschecks import LARGE_FRAME_ROWS
-from schemas.datasets import DATASETS, to_dataset_frame
+from schemas.datasets import CELL_PREFIX, DATASETS, distinct_rows, to_dataset_frame
 from schemas.errors import DataError
 from schemas.grid import Workbook, read_workbook
 from schemas.parse import ParseContext, parse_workbook
 from schemas.problems import Problem
 from schemas.specs import LayoutSpec
+
+PARTITION_KEYS = ["province_code", "reference_year"]
 
 
 @dataclass
@@ -30,7 +32,8 @@ class ParsedFile:
 
 @dataclass
 class ValidatedFile:
-    """What a file would load, and every problem the contracts found (errors and warnings)."""
+    """What a file would load (without the cell columns, which only name a problem's cell), and every problem
+    the contracts found (errors and warnings)."""
 
     file_name: str
     frames: dict[str, pd.DataFrame]
@@ -54,11 +57,19 @@ class ValidatedFile:
             self.__dict__["_summary"] = self._summary()
         return dict(self.__dict__["_summary"])
 
+    def partitions(self, name: str) -> list[tuple]:
+        """The distinct (province_code, reference_year) of a dataset's frame, in order of appearance; computed
+        once (the writer's history check, its waves and the summary each need them)."""
+        known = self.__dict__.setdefault("_partitions", {})
+        if name not in known:
+            known[name] = distinct_rows(self.frames[name], PARTITION_KEYS)
+        return list(known[name])
+
     def _summary(self) -> dict:
-        datasets = sorted(self.frames)  # below: the distinct values of lists (pandas costs ≈ 1 ms per file)
-        years = sorted({int(y) for f in self.frames.values() for y in set(f["reference_year"].tolist()) if pd.notna(y)})
-        provinces = sorted({str(p) for f in self.frames.values() for p in set(f["province_code"].tolist())
-                            if pd.notna(p)})
+        datasets = sorted(self.frames)  # below: from the distinct pairs (pandas costs ≈ 1 ms per file)
+        pairs = [pair for name in self.frames for pair in self.partitions(name)]
+        years = sorted({int(y) for _, y in pairs if pd.notna(y)})
+        provinces = sorted({str(p) for p, _ in pairs if pd.notna(p)})
         return {
             "dataset": ",".join(datasets) or None,
             "province_code": ",".join(provinces) or None,
@@ -157,7 +168,7 @@ def _halves_together(name: str, which: list[int], files: list[ParsedFile]) -> di
     so that one bad file among fifty costs a dozen contract runs rather than fifty. Files in no passing
     group are missing: each is validated alone, which names its problems."""
     try:
-        checked = validate_together(name, [files[i].frames[name] for i in which])
+        checked = validate_together(name, [files[i].frames[name] for i in which], keep_cells=False)
     except Exception:  # each frame alone then, and its own error for its own file
         checked = None
     if checked is not None:
@@ -174,7 +185,8 @@ def _validated(parsed: ParsedFile, checked: dict[str, pd.DataFrame | None]) -> V
     for name, frame in parsed.frames.items():
         together = checked[name]
         if together is None:
-            result.frames[name], found = validate(name, frame)
+            checked, found = validate(name, frame)
+            result.frames[name] = _without_cells(checked)
             problems += found
         else:
             result.frames[name] = together
@@ -183,6 +195,13 @@ def _validated(parsed: ParsedFile, checked: dict[str, pd.DataFrame | None]) -> V
     if not result.frames and not result.errors:
         raise DataError("the file holds no figures", file=parsed.file_name)
     return result
+
+
+def _without_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """A validated frame without its cell columns: they name a problem's cell during validation, and would
+    only be carried, pickled and joined on the way to the warehouse after it."""
+    cells = [c for c in frame.columns if c.startswith(CELL_PREFIX)]
+    return frame.drop(columns=cells) if cells else frame
 
 
 def first_problems(problems: list[Problem], limit: int = 3) -> str:

@@ -85,6 +85,23 @@ def test_a_clean_batch_is_checked_in_one_call_per_dataset(batch: list[ParsedFile
         pd.testing.assert_frame_equal(got, validate("industrial_output", frame)[0], check_exact=True)
 
 
+def test_validated_files_come_without_their_cell_columns_together_as_alone(batch: list[ParsedFile]) -> None:
+    """The cell columns name a problem's cell while validating; what a file would load goes on without them,
+    the same whether it was checked in a batch or alone."""
+    clean = [p for p in batch if not _alone(p).errors]
+    frames = [p.frames["industrial_output"] for p in clean if "industrial_output" in p.frames]
+    assert all(any(c.startswith("_cell_") for c in f.columns) for f in frames)
+    checked = validate_together("industrial_output", frames, keep_cells=False)
+    assert checked is not None
+    for frame, got in zip(frames, checked, strict=True):
+        alone = validate("industrial_output", frame)[0]
+        expected = alone[[c for c in alone.columns if not c.startswith("_cell_")]]
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    for result in validate_files(batch):
+        if not isinstance(result, Exception):
+            assert not [c for f in result.frames.values() for c in f.columns if c.startswith("_cell_")]
+
+
 def test_a_part_in_another_file_does_not_complete_a_total(batch: list[ParsedFile]) -> None:
     """Totals are checked within each file: a part missing from one file is not found in another."""
     [parsed] = [p for p in batch if p.file_name == "phu-tho_2012_thuong-mai.xlsx"]

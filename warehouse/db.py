@@ -71,17 +71,6 @@ def unnested(rows: Iterable[Sequence[Any]], names: Sequence[str], cast: str = ""
     return "select " + ", ".join(f"unnest(?{cast}) as {n}" for n in names), columns
 
 
-def distinct_rows(frame: Any, keys: Sequence[str]) -> list[tuple]:
-    """The distinct combinations of a pandas frame's `keys` columns, as Python tuples, in order of appearance.
-
-    Plain Python for a file of a few hundred rows (where each pandas operation costs a millisecond);
-    pandas first removes the duplicates of a large table.
-    """
-    if len(frame) > 20_000:
-        frame = frame[list(keys)].drop_duplicates()
-    return list(dict.fromkeys(zip(*(frame[k].tolist() for k in keys), strict=True)))
-
-
 def concat_columns(frames: Sequence[Any], columns: list[str]) -> Any:
     """The `columns` of pandas frames, one after the other (a fresh index). Frames with the same columns are
     joined whole and the columns taken once: selecting columns costs ≈ 1 ms per frame, joining ≈ 0.1 ms."""

@@ -5,16 +5,19 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from schemas.datasets import DATASETS
+from schemas.datasets import DATASETS, distinct_rows
 from schemas.provinces import last_year_before_merger, predecessors
 from warehouse import db
 
 
-def partitions_read(frame: pd.DataFrame) -> list[tuple[str, int]]:
+def partitions_read(frame: pd.DataFrame, written: list[tuple] | None = None) -> list[tuple[str, int]]:
     """(province, year) of every figure in the frame, and of the year before (for growth); for a province
-    formed on 2025-07-01, its predecessors in 2024."""
+    formed on 2025-07-01, its predecessors in 2024. `written`: the frame's distinct (province, year), when
+    known already (ValidatedFile.partitions)."""
     wanted: dict[tuple[str, int], None] = {}
-    for code, year in db.distinct_rows(frame, ["province_code", "reference_year"]):
+    if written is None:
+        written = distinct_rows(frame, ["province_code", "reference_year"])
+    for code, year in written:
         if code is None or pd.isna(code) or year is None or pd.isna(year):
             continue
         try:

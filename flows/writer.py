@@ -198,7 +198,7 @@ def _wave_in_transaction(
         finished.append((load_id, "loaded", {**validated.summary(), "rows_loaded": rows, "rows_rejected": 0}))
         outcomes.append(_loaded(replace(item, validated=validated), load_id, rows))
     for name, loads in facts.items():
-        load.replace_partitions_of(con, name, loads)
+        load.replace_partitions_of(con, name, loads, held.joined(name, [frame for frame, _, _ in loads]))
     ledger.record_problems_of(con, problems)
     ledger.finish_loads(con, finished)
     for load_id, validated in linked:  # after the wave's rejections are recorded: a later file may correct one
@@ -228,6 +228,17 @@ class _HeldInMemory:
         self.warehouse = {name: history.previous_values(con, name, None, list(parts))
                           for name, parts in wanted.items()}
         self._held: dict[str, dict[tuple[str, int], tuple[pd.DataFrame, list[int]]]] | None = None
+        self._figures: dict[str, _WaveFigures] = {}  # by dataset, once checked_together has joined them
+
+    def joined(self, name: str, frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+        """These frames one after the other, as checked_together joined them (so the insert does not join
+        them again), if they are exactly the frames it joined; else None."""
+        figures = self._figures.get(name)
+        if figures is None or len(figures.members) != len(frames):
+            return None
+        if not all(mine is frame for (_, mine), frame in zip(figures.members, frames, strict=True)):
+            return None
+        return figures.frame
 
     @property
     def held(self) -> dict[str, dict[tuple[str, int], tuple[pd.DataFrame, list[int]]]]:
@@ -292,7 +303,7 @@ class _HeldInMemory:
         if not all(checked_by_file(name) for name in names):
             return None
         writes = [v is not None and not v.rejected for v in files]
-        figures = {name: _WaveFigures(name, files, self) for name in names}
+        figures = self._figures = {name: _WaveFigures(name, files, self) for name in names}
         checked: list[ValidatedFile | None] = list(files)
         found: dict[int, dict[str, list]] = {}
         checking, start = {name: set(range(len(files))) for name in names}, 0  # dataset -> files to check

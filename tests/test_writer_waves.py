@@ -99,6 +99,28 @@ def test_a_wave_reads_history_written_earlier_in_the_same_wave(
 
 
 @pytest.mark.slow
+def test_the_insert_takes_the_figures_the_history_check_joined_unless_a_file_of_them_is_not_loaded(
+    tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, _ = backfill
+    settings = _settings(tmp_path / "home")
+    monkeypatch.setattr(writer, "WAVE_MAX_FILES", 9)
+    real, calls = load.replace_partitions_of, []
+
+    def spy(con, dataset_name, loads, joined=None):
+        calls.append((dataset_name, len(loads), joined is not None))
+        if joined is not None:
+            assert len(joined) == sum(len(frame) for frame, _, _ in loads)
+        return real(con, dataset_name, loads, joined)
+
+    monkeypatch.setattr(load, "replace_partitions_of", spy)
+    assert _run(settings, files).count("rejected") == 1
+    assert ("industrial_output", 3, True) in calls and ("trade", 3, True) in calls
+    assert ("trade", 2, False) in calls  # the wave of the rejected trade file: its figures were joined too
+    assert all(not joined for name, _, joined in calls if name == "awards")  # not history-checked: never joined
+
+
+@pytest.mark.slow
 def test_a_wave_that_fails_is_written_again_file_by_file(
     tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -106,11 +128,11 @@ def test_a_wave_that_fails_is_written_again_file_by_file(
     settings = _settings(tmp_path / "home")
     real = load.replace_partitions_of
 
-    def full_disk_for_awards(con, dataset_name, loads):
+    def full_disk_for_awards(con, dataset_name, loads, *joined):
         if dataset_name == "awards" and any(len(frame) and frame["reference_year"].iloc[0] == 2022 and
                                             frame["province_code"].iloc[0] == "04" for frame, _, _ in loads):
             raise OSError(28, "No space left on device")
-        return real(con, dataset_name, loads)
+        return real(con, dataset_name, loads, *joined)
 
     monkeypatch.setattr(load, "replace_partitions_of", full_disk_for_awards)
     statuses = _run(settings, files)

@@ -99,10 +99,12 @@ def replace_partitions(
 
 
 def replace_partitions_of(
-    con: duckdb.DuckDBPyConnection, dataset_name: str, loads: list[tuple[pd.DataFrame, int, str]]
+    con: duckdb.DuckDBPyConnection, dataset_name: str, loads: list[tuple[pd.DataFrame, int, str]],
+    joined: pd.DataFrame | None = None,
 ) -> dict[int, int]:
     """replace_partitions for several loads of one dataset, in order, in one update and one insert; rows per
-    load id. The caller holds the transaction.
+    load id. The caller holds the transaction. `joined`: the loads' frames one after the other (more
+    columns allowed), when the caller has joined them already.
 
     As if each load were written after the one before: the current rows of a partition are superseded by
     the first load that covers it, and a load's rows of a partition that a later load covers again are
@@ -126,7 +128,7 @@ def replace_partitions_of(
     lengths = [len(frame) for frame in frames]
     if not sum(lengths):  # nothing to insert, and no partition a row would replace
         return dict.fromkeys((load_id for _, load_id, _ in loads), 0)
-    rows = db.concat_columns(frames, columns)
+    rows = joined[columns] if joined is not None and len(joined) == sum(lengths) else db.concat_columns(frames, columns)
     keyed = rows[keys] if set(keys) <= set(columns) else pd.concat([f[keys] for f in frames], ignore_index=True)
     ids = np.array([load_id for _, load_id, _ in loads], dtype=np.int64)
     first_rows, first_loads, later = _partitions(keyed, np.repeat(np.arange(len(loads)), lengths))

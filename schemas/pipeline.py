@@ -185,8 +185,8 @@ def _validated(parsed: ParsedFile, checked: dict[str, pd.DataFrame | None]) -> V
     for name, frame in parsed.frames.items():
         together = checked[name]
         if together is None:
-            checked, found = validate(name, frame)
-            result.frames[name] = _without_cells(checked)
+            alone, found = validate(name, frame)
+            result.frames[name] = _without_cells(alone)
             problems += found
         else:
             result.frames[name] = together

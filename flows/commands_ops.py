@@ -77,7 +77,7 @@ def _readers(settings: Any) -> str:
 @click.option("--from", "first_year", type=int, required=True, help="First reference year to load.")
 @click.option("--to", "last_year", type=int, required=True, help="Last reference year to load.")
 @click.option("--workers", type=click.IntRange(1, 32), help="Files read and parsed at a time [default: 2].")
-@click.option("--batch-size", type=click.IntRange(1, 1000), help="Files per read task and per write [default: about 40 batches a run, at least 10 files each].")
+@click.option("--batch-size", type=click.IntRange(1, 1000), help="Files per read task and per write [default: about 14 batches a run, of 10 to 150 files].")
 @click.option("--dask-workers", type=click.IntRange(0, 256), metavar="N",
               help="Read and parse on a local Dask cluster of N processes; 0 = threads [env: NIENGIAM_DASK_WORKERS].")
 @click.option("--dask-address", metavar="ADDR",

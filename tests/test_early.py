@@ -229,7 +229,7 @@ def test_the_early_process_becomes_one_of_the_flows_parse_processes(folder, sett
 def test_the_early_process_parses_a_tenth_of_a_run_at_a_time_within_bounds() -> None:
     """Groups of 10 cost ≈ 19 ms a workbook (pandera's fixed cost per batch), of 50 ≈ 11 ms: a national
     backfill is parsed ahead 50 files at a time, a run of 100 files 10 at a time."""
-    assert early._group_size(2040) == early.GROUP_MAX == 50
+    assert early._group_size(2040) == early.GROUP_MAX == 150
     assert early._group_size(300) == 30
     assert early._group_size(100) == early._group_size(30) == early.GROUP == 10
 

@@ -342,7 +342,8 @@ class _WaveFigures:
 
         dataset = DATASETS[name]
         columns = [*dataset.grain, dataset.value_column, "status"]
-        self.members = [(k, v.frames[name]) for k, v in enumerate(files) if v is not None and name in v.frames]
+        mine = [(k, v) for k, v in enumerate(files) if v is not None and name in v.frames]
+        self.members = [(k, v.frames[name]) for k, v in mine]
         self.frame = pd.concat([f for _, f in self.members], ignore_index=True)
         self.frame[FILE] = np.repeat([k for k, _ in self.members], [len(f) for _, f in self.members])
         warehouse = held.warehouse.get(name, pd.DataFrame(columns=columns))
@@ -350,8 +351,8 @@ class _WaveFigures:
                               ignore_index=True)
         self.located = self.rows.groupby([FILE, "province_code", "reference_year"], sort=False, dropna=True).indices
         self.reads = {k: held.reads[(k, name)] for k, _ in self.members}
-        self.writes = {k: [(code, int(year)) for code, year in files[k].partitions(name)  # type: ignore[union-attr]
-                           if isinstance(code, str) and year == year and year is not None] for k, _ in self.members}
+        self.writes = {k: [(code, int(year)) for code, year in v.partitions(name)
+                           if isinstance(code, str) and year == year and year is not None] for k, v in mine}
 
     def history(self, checking: set[int], writes: list[bool]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The figures of the files in `checking`, and each one's history: a partition is read from the last

@@ -19,7 +19,7 @@ from pandera.typing import Series
 
 from schemas.catalogs import load_catalog
 from schemas.crosschecks import share_findings, vn_number
-from schemas.datasets import CELL_PREFIX, DATASETS, FLOW_UNITS, Dataset, total_findings
+from schemas.datasets import DATASETS, FLOW_UNITS, Dataset, cell_columns, total_findings
 from schemas.problems import Problem, problem
 from schemas.provinces import place_on_map
 from schemas.units import canonical_units, to_canonical_units
@@ -299,7 +299,7 @@ def _file_frames(
     lacked them; a column the contract does not coerce and the unit conversion does not write keeps the
     frame's type (concatenation may have widened it)."""
     del checked[BATCH_FILE]
-    left_out = set() if keep_cells else {c for c in checked.columns if c.startswith(CELL_PREFIX)}
+    left_out = set() if keep_cells else set(cell_columns(checked.columns))
     for column in left_out:
         del checked[column]
     columns = checked.columns.tolist()

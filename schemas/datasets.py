@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,6 +142,11 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
+def cell_columns(columns: Iterable[str]) -> list[str]:
+    """The cell columns (`_cell_<field>`) among these, in order."""
+    return [c for c in columns if c.startswith(CELL_PREFIX)]
+
+
 def to_dataset_frame(dataset: Dataset, parsed: pd.DataFrame) -> pd.DataFrame:
     """Shape a parser frame into the dataset's columns (cell columns kept for problem reports).
 
@@ -150,7 +155,7 @@ def to_dataset_frame(dataset: Dataset, parsed: pd.DataFrame) -> pd.DataFrame:
     the renaming leaves as it is (none of the parsers makes either), take the step-by-step way.
     """
     renamed = [dataset.value_column if c == "value" else c for c in parsed.columns]
-    cells = [c for c in renamed if c.startswith(CELL_PREFIX)]
+    cells = cell_columns(renamed)
     selected = [*dataset.columns, "_source_row", *cells]
     unique = len(set(renamed)) == len(renamed) and len(set(selected)) == len(selected)
     if not unique or ("value" in selected and dataset.value_column != "value"):
@@ -173,7 +178,7 @@ def _dataset_frame_by_steps(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFra
     for column in YEAR_DIMENSIONS:
         if column in frame.columns:
             frame[column] = _as_year(frame[column])
-    cells = [c for c in frame.columns if c.startswith(CELL_PREFIX)]
+    cells = cell_columns(frame.columns)
     return frame[[*dataset.columns, "_source_row", *cells]].reset_index(drop=True)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 from schemas.contracts import validate, validate_together
 from schemas.crosschecks import LARGE_FRAME_ROWS
-from schemas.datasets import CELL_PREFIX, DATASETS, distinct_rows, to_dataset_frame
+from schemas.datasets import DATASETS, cell_columns, distinct_rows, to_dataset_frame
 from schemas.errors import DataError
 from schemas.grid import Workbook, read_workbook
 from schemas.parse import ParseContext, parse_workbook
@@ -200,7 +200,7 @@ def _validated(parsed: ParsedFile, checked: dict[str, pd.DataFrame | None]) -> V
 def _without_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """A validated frame without its cell columns: they name a problem's cell during validation, and would
     only be carried, pickled and joined on the way to the warehouse after it."""
-    cells = [c for c in frame.columns if c.startswith(CELL_PREFIX)]
+    cells = cell_columns(frame.columns)
     return frame.drop(columns=cells) if cells else frame
 
 

@@ -78,14 +78,18 @@ def test_waves_leave_the_same_warehouse_as_one_file_at_a_time(
     assert together == alone
 
 
+def _in_waves_of_one_batch(tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch):
+    """The backfill's files and settings in a fresh home, each wave one batch at most (a second batch already
+    parsed when the first is written would join it)."""
+    monkeypatch.setattr(writer, "WAVE_MAX_FILES", 9)
+    return backfill[0], _settings(tmp_path / "home")
+
+
 @pytest.mark.slow
 def test_a_wave_reads_history_written_earlier_in_the_same_wave(
     tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files, _ = backfill
-    settings = _settings(tmp_path / "home")
-    # a wave of one batch at most: a second batch already parsed when the first is written would join it
-    monkeypatch.setattr(writer, "WAVE_MAX_FILES", 9)
+    files, settings = _in_waves_of_one_batch(tmp_path, backfill, monkeypatch)
     waves: list[int] = []
     real = writer._write_wave
     monkeypatch.setattr(writer, "_write_wave", lambda con, wave, *a: waves.append(len(wave)) or real(con, wave, *a))
@@ -102,9 +106,7 @@ def test_a_wave_reads_history_written_earlier_in_the_same_wave(
 def test_the_insert_takes_the_figures_the_history_check_joined_unless_a_file_of_them_is_not_loaded(
     tmp_path: Path, backfill, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files, _ = backfill
-    settings = _settings(tmp_path / "home")
-    monkeypatch.setattr(writer, "WAVE_MAX_FILES", 9)
+    files, settings = _in_waves_of_one_batch(tmp_path, backfill, monkeypatch)
     real, calls = load.replace_partitions_of, []
 
     def spy(con, dataset_name, loads, joined=None):

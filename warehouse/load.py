@@ -128,7 +128,7 @@ def replace_partitions_of(
     lengths = [len(frame) for frame in frames]
     if not sum(lengths):  # nothing to insert, and no partition a row would replace
         return dict.fromkeys((load_id for _, load_id, _ in loads), 0)
-    rows = joined[columns] if joined is not None and len(joined) == sum(lengths) else db.concat_columns(frames, columns)
+    rows = joined[columns] if joined is not None else db.concat_columns(frames, columns)
     keyed = rows[keys] if set(keys) <= set(columns) else pd.concat([f[keys] for f in frames], ignore_index=True)
     ids = np.array([load_id for _, load_id, _ in loads], dtype=np.int64)
     first_rows, first_loads, later = _partitions(keyed, np.repeat(np.arange(len(loads)), lengths))

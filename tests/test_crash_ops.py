@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import time
 from pathlib import Path
@@ -25,6 +26,12 @@ def _revised(sample_dir: Path, folder: Path) -> Path:
     return target
 
 
+def _kill(victim: Running, seconds: float) -> None:
+    time.sleep(seconds)
+    os.kill(victim.process.pid, signal.SIGKILL)
+    victim.process.wait()
+
+
 def test_killed_before_commit_then_completed_by_rerun(sample_dir: Path, tmp_path: Path) -> None:
     home, env = tmp_path / "home", cli_env(harness_api_url())
     database = home / "warehouse.duckdb"
@@ -35,8 +42,7 @@ def test_killed_before_commit_then_completed_by_rerun(sample_dir: Path, tmp_path
     victim = Running(["ingest", str(_revised(sample_dir, tmp_path / "new")), "--home", str(home)],
                      cli_env(harness_api_url(), NIENGIAM_TEST_PAUSE_BEFORE_COMMIT="120"))
     victim.wait_for("test hook: pausing")  # the new rows are written, the transaction is open
-    os.kill(victim.process.pid, signal.SIGKILL)
-    victim.process.wait()
+    _kill(victim, 0.0)
 
     assert facts(database) == before  # the warehouse is as before that load
     assert query(database, "select load_id, status, pid from meta.loads order by 1") == [
@@ -65,28 +71,44 @@ def _consistent(database: Path) -> None:
         assert status == "loaded" and found == rows_loaded if found else status != "loaded", (load_id, status, found)
 
 
+def _count(database: Path, status: str) -> int:
+    return query(database, "select count(*) from meta.loads where status = ?", [status])[0][0]
+
+
 def test_killed_at_random_moments_the_warehouse_stays_consistent(sample_dir: Path, tmp_path: Path) -> None:
     home, env = tmp_path / "home", cli_env(harness_api_url(), NIENGIAM_BATCH_SIZE="4")
-    slowed = {**env, "NIENGIAM_TEST_PAUSE_BEFORE_COMMIT": "0.5"}  # a write phase long enough to hit
+    slowed = {**env, "NIENGIAM_TEST_PAUSE_BEFORE_COMMIT": "0.5"}  # 0.5 s a file inside the open transaction
     database = home / "warehouse.duckdb"
     copy_samples(sample_dir, home / "inbox", "phu-tho_201[0-2]_*")
     chance = random.Random(20260115)
-    loaded_after_kills = []
-    # each run skips what the previous ones loaded: kill before the first write, after it, later on
-    for cue in ("batches of up to", "[1/9]", "[3/9]"):
-        victim = Running(["ingest", "--home", str(home)], slowed)
-        victim.wait_for(cue)
-        time.sleep(chance.uniform(0.0, 1.5))
-        os.kill(victim.process.pid, signal.SIGKILL)
-        victim.process.wait()
-        _consistent(database)
-        loaded_after_kills.append(
-            query(database, "select count(*) from meta.loads where status = 'loaded'")[0][0]
-        )
-    assert 0 < loaded_after_kills[-1] < 9, loaded_after_kills  # the kills fell in the middle of the work
+
+    # Before the first write: archiving, planning, parsing or writing rows (a wave holds a batch of 4
+    # files or more, so its commit comes at least 2 s after its rows are written).
+    victim = Running(["ingest", "--home", str(home)], slowed)
+    victim.wait_for("batches of up to")
+    _kill(victim, chance.uniform(0.0, 1.5))
+    _consistent(database)
+    assert _count(database, "loaded") == 0
+
+    # After a first commit: anywhere in the rest of the run, possibly after its end. How many files a
+    # wave holds depends on how many were parsed by then, so the count is not known.
+    victim = Running(["ingest", "--home", str(home)], slowed)
+    victim.wait_for(": loaded (")
+    _kill(victim, chance.uniform(0.0, 1.5))
+    _consistent(database)
+    assert _count(database, "loaded") > 0
+
+    # Inside a commit's wait, with new files so that there is always one: the open load is lost whole.
+    copy_samples(sample_dir, home / "inbox", "phu-tho_201[34]_*")
+    victim = Running(["ingest", "--home", str(home)], slowed)
+    pausing = victim.wait_for("test hook: pausing")
+    seconds = float(re.search(r"pausing ([0-9.]+) s", pausing).group(1))  # type: ignore[union-attr]
+    _kill(victim, chance.uniform(0.0, 0.8 * seconds))
+    _consistent(database)
+    assert 0 < _count(database, "loaded") < 15 and _count(database, "running") > 0
 
     assert run_cli(["ingest", "--home", str(home), "--quiet"], env).returncode == 0
     assert run_cli(["rerun", "--failed", "--home", str(home), "--quiet"], env).returncode == 0
     _consistent(database)
-    assert query(database, "select count(distinct source_sha256) from meta.loads where status = 'loaded'") == [(9,)]
-    assert query(database, "select count(*) from meta.loads where status = 'running'") == [(0,)]
+    assert query(database, "select count(distinct source_sha256) from meta.loads where status = 'loaded'") == [(15,)]
+    assert _count(database, "running") == 0

@@ -109,17 +109,25 @@ class Parsed(list):
 
 
 def _unpacked(items: list[Pending], tables: list[tuple[Any, list[tuple[int, str, int]]]]) -> list[Pending]:
-    """The results of a Parsed batch, each file's frames cut from the tables they travelled in."""
+    """The results of a Parsed batch, each file's frames cut from the tables they travelled in, and the
+    partitions each one writes found on the table (the writer asks for them, ≈ 0.1 ms a file alone)."""
     import pandas as pd
+
+    from schemas.datasets import distinct_rows_of_parts
+    from schemas.pipeline import PARTITION_KEYS
 
     for table, members in tables:
         at = 0
-        for i, name, rows in members:
+        partitions = distinct_rows_of_parts(table, PARTITION_KEYS, [rows for _, _, rows in members]) \
+            if set(PARTITION_KEYS) <= set(table.columns) else [None] * len(members)
+        for (i, name, rows), pairs in zip(members, partitions, strict=True):
             validated = items[i].validated
             assert validated is not None
             part = table.iloc[at : at + rows]  # a frame of its own: its index is set, not copied with its
             part.index = pd.RangeIndex(rows)   # columns (reset_index copies each Arrow column, ≈ 0.25 ms a file)
             validated.frames[name] = part
+            if pairs is not None:
+                validated.knowing_partitions(name, pairs)
             at += rows
     return items
 

@@ -11,7 +11,6 @@ is a warning (the file loads), on a final headline figure (a total along every h
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -522,7 +521,7 @@ def with_findings(validated: ValidatedFile, found: list[Problem]) -> ValidatedFi
     """A copy of the file with `found` added to its errors and warnings, by severity."""
     errors = [p for p in found if p.severity == "error"]
     warnings = [p for p in found if p.severity != "error"]
-    return replace(validated, errors=[*validated.errors, *errors], warnings=[*validated.warnings, *warnings])
+    return validated.with_problems(errors, warnings)
 
 
 FILE = "_file"  # the column that tells the files of a batch apart in `history_findings_by_file`

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -64,6 +64,18 @@ class ValidatedFile:
         if name not in known:
             known[name] = distinct_rows(self.frames[name], PARTITION_KEYS)
         return list(known[name])
+
+    def knowing_partitions(self, name: str, pairs: list[tuple]) -> None:
+        """Record what partitions(name) is, found with other files' (distinct_rows_of_parts)."""
+        self.__dict__.setdefault("_partitions", {})[name] = pairs
+
+    def with_problems(self, errors: list[Problem], warnings: list[Problem]) -> ValidatedFile:
+        """A copy with these errors and warnings added; same frames, so what was computed of them is kept."""
+        copy = replace(self, errors=[*self.errors, *errors], warnings=[*self.warnings, *warnings])
+        for known in ("_partitions", "_summary"):
+            if known in self.__dict__:
+                copy.__dict__[known] = dict(self.__dict__[known])
+        return copy
 
     def _summary(self) -> dict:
         datasets = sorted(self.frames)  # below: from the distinct pairs (pandas costs ≈ 1 ms per file)

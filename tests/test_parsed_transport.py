@@ -7,6 +7,7 @@ import dataclasses
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bench import generate
@@ -14,6 +15,8 @@ from flows import parsing
 from flows.parsing import Parsed, Pending, parse_batch
 from flows.settings import load_settings
 from niengiam.samples import write_xlsx
+from schemas.datasets import distinct_rows, distinct_rows_of_parts
+from schemas.pipeline import PARTITION_KEYS
 from warehouse import archive
 
 
@@ -40,6 +43,8 @@ def _same(sent: list[Pending], arrived: list[Pending]) -> None:
             pd.testing.assert_frame_equal(frame, b.validated.frames[name], check_exact=True)
         assert (a.validated.errors, a.validated.warnings) == (b.validated.errors, b.validated.warnings)
         assert a.validated.summary() == b.validated.summary()
+        for name, frame in b.validated.frames.items():  # found on the joined table when it travelled in one
+            assert b.validated.partitions(name) == distinct_rows(frame, PARTITION_KEYS)
 
 
 def test_a_batch_arrives_as_it_was_sent(tmp_path: Path) -> None:
@@ -48,7 +53,27 @@ def test_a_batch_arrives_as_it_was_sent(tmp_path: Path) -> None:
     assert sent[-1].error is not None  # the broken file travels with its error
     _items, tables = sent.__reduce__()[1]
     assert len(tables) == 3  # one per dataset: four files' frames each
-    _same(list(sent), pickle.loads(pickle.dumps(sent)))
+    arrived = pickle.loads(pickle.dumps(sent))
+    assert all(set(item.validated.__dict__["_partitions"]) == set(item.validated.frames)
+               for item in arrived if item.validated is not None)  # known on arrival, not computed again
+    _same(list(sent), arrived)
+
+
+def test_distinct_rows_of_parts_equals_each_part_alone() -> None:
+    chance = np.random.default_rng(7)
+    lengths = [0, 1, 5, 40, 3, 0, 17]
+    rows = sum(lengths)
+    frame = pd.DataFrame({
+        "province_code": pd.Series(chance.choice(["04", "42", None], rows), dtype="str"),
+        "reference_year": pd.array([None if k % 9 == 4 else int(y) for k, y in
+                                    enumerate(chance.integers(2019, 2023, rows))], dtype="Int64"),
+    })
+    starts = np.cumsum([0, *lengths])
+    alone = [distinct_rows(frame.iloc[a:b], PARTITION_KEYS) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    together = distinct_rows_of_parts(frame, PARTITION_KEYS, lengths)
+    assert [len(found) for found in together] == [len(found) for found in alone]
+    assert [[tuple(map(str, r)) for r in found] for found in together] == \
+        [[tuple(map(str, r)) for r in found] for found in alone]  # NaN and <NA> compare by their text
 
 
 def test_a_large_table_travels_as_it_is(tmp_path: Path, monkeypatch) -> None:

@@ -166,15 +166,20 @@ class _TakenAhead:
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only, cache_policy=NO_CACHE)
 def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]:
-    """The one writer: each file's load (or rejection) all-or-nothing, one connection per batch (flows.writer).
+    """The one writer: each file's load (or rejection) all-or-nothing (flows.writer), on the connection the
+    ingestion holds (`exclusive`).
 
     While parse processes run, DuckDB writes on one thread: they use the other cores, and a second DuckDB
     thread only competes with them (in-process, 2,040 national workbooks in waves of 153: 4.0–4.5 ms of
     CPU per file on DuckDB's default threads, 3.3–4.1 ms on one)."""
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        if runners.parsing_in_processes():
-            con.execute("set threads = 1")
-        return writer.write_batch(con, pending, flow_run.get_id(), settings)
+        if not runners.parsing_in_processes():
+            return writer.write_batch(con, pending, flow_run.get_id(), settings)
+        con.execute("set threads = 1")
+        try:
+            return writer.write_batch(con, pending, flow_run.get_id(), settings)
+        finally:
+            con.execute("reset threads")  # the connection may be held for the rest of the run
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
@@ -366,7 +371,8 @@ def _parsed_already(
 @contextmanager
 def exclusive(settings: Settings, progress: bool) -> Iterator[None]:
     """Hold the ingestion lock, then bring the warehouse up to date and mark interrupted loads failed."""
-    with db.ingest_lock(settings.ingest_lock, settings.ingest_wait_s, on_wait=lambda m: _say(progress, m)):
+    with db.ingest_lock(settings.ingest_lock, settings.ingest_wait_s, on_wait=lambda m: _say(progress, m)), \
+            db.holding_writer(settings.database):
         interrupted = prepare_warehouse(settings)
         if interrupted:
             _say(progress, "marked interrupted loads as failed (run 'niengiam rerun --failed'): "

@@ -125,3 +125,28 @@ def test_readers_use_the_snapshot_once_there_is_one(settings) -> None:
     settings.snapshot.write_bytes(b"")
     assert db.reader_database(settings) == settings.snapshot
     assert settings.snapshot == settings.home / "snapshot" / "warehouse.duckdb"
+
+
+def test_a_held_warehouse_lends_one_connection_until_the_block_ends(warehouse: Path) -> None:
+    with db.holding_writer(warehouse):
+        with db.writing(warehouse) as first:
+            first.execute("insert into t values (2)")
+        with db.writing(warehouse) as second:
+            assert second is first
+        with pytest.raises(ZeroDivisionError), db.writing(warehouse) as failing:
+            assert failing is first
+            raise ZeroDivisionError  # a block that raises closes it: the next one opens a new one
+        with db.writing(warehouse) as third:
+            assert third is not first
+            assert third.execute("select sum(a) from t").fetchall() == [(3,)]
+        assert "lock" in _reader_fails(warehouse)  # held between the blocks too
+    assert _reader_fails(warehouse) == ""  # closed with the block
+    with db.writing(warehouse) as alone, db.writing(warehouse.with_name("other.duckdb")) as other:
+        assert alone is not other
+
+
+def _reader_fails(path: Path) -> str:
+    """What another process opening `path` read-only says on failure; '' when it opens."""
+    done = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}, read_only=True)"],
+                          capture_output=True, text=True)
+    return done.stderr if done.returncode else ""

@@ -129,6 +129,20 @@ def test_batches_are_read_concurrently_and_written_by_one_writer(settings, sampl
     assert query(settings.database, "select count(*), count(distinct source_sha256) from meta.loads") == [(6, 6)]
 
 
+def test_an_ingestion_opens_the_warehouse_once(settings, sample_dir, tmp_path, monkeypatch) -> None:
+    files = copy_samples(sample_dir, tmp_path / "in", "phu-tho_201[01]_*")
+    opened: list[Path] = []
+    open_database = db.open_database
+    monkeypatch.setattr(db, "open_database", lambda path, **kw: opened.append(path) or open_database(path, **kw))
+    state = ingest([str(p) for p in files], replace(settings, batch_size=2), progress=False, return_state=True)
+    assert state.is_completed()
+    # prepare, plan, three waves at most and publish: one connection, closed at the end
+    assert opened == [settings.database]
+    assert query(settings.database, "select count(*) from meta.loads where status = 'loaded'") == [(6,)]
+    duckdb_con = db.open_database(settings.database, read_only=False, timeout_s=1)  # not held any more
+    duckdb_con.close()
+
+
 @pytest.mark.parametrize("batch_size", [2, 10])
 def test_the_same_content_twice_in_one_run_is_loaded_once(settings, sample_dir, tmp_path, batch_size) -> None:
     """Copies in the same batch (caught when planning) or in later batches (caught by the writer)."""
@@ -214,3 +228,8 @@ def test_the_writer_uses_one_duckdb_thread_while_parse_processes_run(settings, m
         assert started
         flows_ingest.write_files.fn([], settings)
     assert seen[0] > 1 and seen[1] == 1  # DuckDB's default (one per core) alone; one beside the parse processes
+    with db.holding_writer(settings.database):
+        with runners.parse_processes(replace(settings, processes_from=1, workers=1), 1):
+            flows_ingest.write_files.fn([], settings)
+        flows_ingest.write_files.fn([], settings)  # the held connection: back to the default afterwards
+    assert seen[2] == 1 and seen[3] == seen[0]

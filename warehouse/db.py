@@ -112,14 +112,53 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         raise
 
 
+_held: dict[str, duckdb.DuckDBPyConnection | None] = {}  # warehouse -> the connection lent while held
+
+
+@contextmanager
+def holding_writer(path: Path) -> Iterator[None]:
+    """While the block runs, `writing(path)` lends one connection: opened (and the schema brought up to date)
+    by the first, closed when the block ends. An ingestion holds its lock anyway; each connection of its
+    own cost an open and a checkpoint at its close, which grows with the warehouse (17 in a national
+    backfill: ≈ 0.35 s of CPU opening, ≈ 0.9 s closing). A block of `writing` that raises closes it, and
+    the next one opens a new one, as without holding."""
+    key = str(path)
+    if key in _held:  # held already, by an enclosing block
+        yield
+        return
+    _held[key] = None
+    try:
+        yield
+    finally:
+        con = _held.pop(key, None)
+        if con is not None:
+            con.close()
+
+
 @contextmanager
 def writing(path: Path, timeout_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived write connection, with the schema brought up to date."""
-    con = open_database(path, read_only=False, timeout_s=timeout_s)
+    """A write connection with the schema brought up to date: short-lived, or the one lent while the
+    warehouse is held (`holding_writer`)."""
+    key = str(path)
+    held = key in _held
+    con = _held.get(key)  # None: not held, or not opened yet
+    if con is None:
+        con = open_database(path, read_only=False, timeout_s=timeout_s)
+        try:
+            migrate(con)
+        except BaseException:
+            con.close()
+            raise
+        if held:
+            _held[key] = con
     try:
-        migrate(con)
         yield con
-    finally:
+    except BaseException:
+        if held:
+            _held[key] = None  # the next block opens a new one
+        con.close()
+        raise
+    if not held:
         con.close()
 
 

@@ -139,6 +139,8 @@ def test_a_held_warehouse_lends_one_connection_until_the_block_ends(warehouse: P
         with db.writing(warehouse) as third:
             assert third is not first
             assert third.execute("select sum(a) from t").fetchall() == [(3,)]
+        with db.reading(warehouse) as reader:  # a second connection in this process would be refused
+            assert reader is third
         assert "lock" in _reader_fails(warehouse)  # held between the blocks too
     assert _reader_fails(warehouse) == ""  # closed with the block
     with db.writing(warehouse) as alone, db.writing(warehouse.with_name("other.duckdb")) as other:

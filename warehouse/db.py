@@ -164,7 +164,12 @@ def writing(path: Path, timeout_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConn
 
 @contextmanager
 def reading(path: Path, timeout_s: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection."""
+    """A read-only connection; the held write connection while this process holds the warehouse (DuckDB
+    opens a file once per process: a read-only connection beside it would be refused)."""
+    if str(path) in _held:
+        with writing(path, timeout_s) as held:
+            yield held
+        return
     con = open_database(path, read_only=True, timeout_s=timeout_s)
     try:
         yield con

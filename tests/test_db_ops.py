@@ -133,6 +133,7 @@ def test_a_held_warehouse_lends_one_connection_until_the_block_ends(warehouse: P
             first.execute("insert into t values (2)")
         with db.writing(warehouse) as second:
             assert second is first
+            assert second.execute("select current_setting('checkpoint_threshold')").fetchall() != [("16.0 MiB",)]
         with pytest.raises(ZeroDivisionError), db.writing(warehouse) as failing:
             assert failing is first
             raise ZeroDivisionError  # a block that raises closes it: the next one opens a new one
@@ -145,6 +146,7 @@ def test_a_held_warehouse_lends_one_connection_until_the_block_ends(warehouse: P
     assert _reader_fails(warehouse) == ""  # closed with the block
     with db.writing(warehouse) as alone, db.writing(warehouse.with_name("other.duckdb")) as other:
         assert alone is not other
+        assert alone.execute("select current_setting('checkpoint_threshold')").fetchall() == [("16.0 MiB",)]
 
 
 def _reader_fails(path: Path) -> str:

@@ -113,6 +113,11 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 
 _held: dict[str, duckdb.DuckDBPyConnection | None] = {}  # warehouse -> the connection lent while held
+# While held, the write-ahead log is not checkpointed at 16 MiB (DuckDB's default) but once, when the run
+# publishes its snapshot (or closes): each checkpoint rewrites what changed since the last, and a national
+# backfill's commits checkpointed ≈ 10 times (0.85–0.98 s of the writer's CPU in commits; 0.42–0.43 s
+# without). A run killed meanwhile loses nothing: the log is replayed when the file is next opened.
+HELD_CHECKPOINT_THRESHOLD = "1GB"
 
 
 @contextmanager
@@ -150,6 +155,7 @@ def writing(path: Path, timeout_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConn
             con.close()
             raise
         if held:
+            con.execute(f"set checkpoint_threshold = '{HELD_CHECKPOINT_THRESHOLD}'")
             _held[key] = con
     try:
         yield con

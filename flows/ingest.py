@@ -173,13 +173,14 @@ def write_files(pending: list[Pending], settings: Settings) -> list[FileOutcome]
     thread only competes with them (in-process, 2,040 national workbooks in waves of 153: 4.0–4.5 ms of
     CPU per file on DuckDB's default threads, 3.3–4.1 ms on one)."""
     with db.writing(settings.database, settings.lock_timeout_s) as con:
-        if not runners.parsing_in_processes():
-            return writer.write_batch(con, pending, flow_run.get_id(), settings)
-        con.execute("set threads = 1")
+        one_thread = runners.parsing_in_processes()
+        if one_thread:
+            con.execute("set threads = 1")
         try:
             return writer.write_batch(con, pending, flow_run.get_id(), settings)
         finally:
-            con.execute("reset threads")  # the connection may be held for the rest of the run
+            if one_thread:
+                con.execute("reset threads")  # the connection is held for the rest of the run
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=_transient_only)
@@ -370,7 +371,8 @@ def _parsed_already(
 
 @contextmanager
 def exclusive(settings: Settings, progress: bool) -> Iterator[None]:
-    """Hold the ingestion lock, then bring the warehouse up to date and mark interrupted loads failed."""
+    """Hold the ingestion lock and one write connection (`db.holding_writer`), then bring the warehouse up
+    to date and mark interrupted loads failed."""
     with db.ingest_lock(settings.ingest_lock, settings.ingest_wait_s, on_wait=lambda m: _say(progress, m)), \
             db.holding_writer(settings.database):
         interrupted = prepare_warehouse(settings)

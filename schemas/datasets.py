@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -168,6 +169,26 @@ def to_dataset_frame(dataset: Dataset, parsed: pd.DataFrame) -> pd.DataFrame:
             frame[column] = _as_year(frame[column])
     frame.index = pd.RangeIndex(len(frame))
     return frame
+
+
+def dataset_frame_of_columns(dataset: Dataset, columns: dict[str, Any], rows: int) -> pd.DataFrame:
+    """to_dataset_frame of a parser's frame given as its columns (arrays, or Series on RangeIndex(rows)), in
+    order: the frame is built once, in the dataset's columns. A parser's frame of a few hundred rows cost
+    ≈ 0.4 ms to build and ≈ 0.5–1 ms more to reshape; a year column is converted once per distinct value."""
+    if dataset.value_column in columns or ("value" in dataset.columns and dataset.value_column != "value"):
+        return to_dataset_frame(dataset, pd.DataFrame(columns, index=pd.RangeIndex(rows)))
+    renamed = {dataset.value_column if name == "value" else name: values for name, values in columns.items()}
+    shaped: dict[str, Any] = {}
+    for name in [*dataset.columns, "_source_row", *cell_columns(renamed)]:
+        values = renamed.get(name)
+        if values is None:
+            shaped[name] = np.full(rows, np.nan)  # as reindex adds a missing column
+        elif name in YEAR_DIMENSIONS:
+            codes, distinct = pd.factorize(values)
+            shaped[name] = _as_year(pd.Series(distinct, dtype=values.dtype)).array.take(codes, allow_fill=True)
+        else:
+            shaped[name] = values
+    return pd.DataFrame(shaped, index=pd.RangeIndex(rows))
 
 
 def _dataset_frame_by_steps(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:

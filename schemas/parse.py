@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.catalogs import Catalog, load_catalog
+from schemas.datasets import DATASETS, dataset_frame_of_columns, to_dataset_frame
 from schemas.errors import DataError, UnknownLayoutError
 from schemas.fingerprint import check_fingerprint
 from schemas.grid import Sheet, Workbook
@@ -94,6 +95,15 @@ class ParsedTable:
     frame: pd.DataFrame
     problems: list[Problem]
     rows_in: int
+    shaped: bool = False  # the frame is in its dataset's columns (datasets.to_dataset_frame)
+
+
+def shaped_table(table: ParsedTable) -> ParsedTable:
+    """The table with its frame in its dataset's columns (an empty frame stays as it is)."""
+    if table.shaped:
+        return table
+    frame = table.frame if table.frame.empty else to_dataset_frame(DATASETS[table.spec.dataset], table.frame)
+    return replace(table, frame=frame, shaped=True)
 
 
 @dataclass(frozen=True)
@@ -671,8 +681,9 @@ def _measure_units(match: HeaderMatch) -> dict[int, object]:
     return per_measure
 
 
-def parse_table(match: HeaderMatch, context: ParseContext) -> ParsedTable:
-    """Read the data rows under a recognised header into observations and problems."""
+def parse_table(match: HeaderMatch, context: ParseContext, shaped: bool = False) -> ParsedTable:
+    """Read the data rows under a recognised header into observations and problems; `shaped`: the frame in
+    its dataset's columns (datasets.to_dataset_frame), as the pipeline takes it."""
     spec, sheet = match.spec, match.sheet
     start = match.header_row + match.height
     n = max(sheet.height - start, 0)
@@ -680,7 +691,7 @@ def parse_table(match: HeaderMatch, context: ParseContext) -> ParsedTable:
     unit_by_measure = _measure_units(match)
     small = 0 <= sheet.height - start <= SMALL_TABLE_ROWS and sheet.tail is None  # (a band past the end fails below)
     if small and _plain_types(match, fallbacks, unit_by_measure):
-        return _parse_small(match, fallbacks, unit_by_measure)
+        return _parse_small(match, fallbacks, unit_by_measure, shaped)
     problems: list[Problem] = []
     fields = {name: _resolve_field(match, f, start, fallbacks[name]) for name, f in spec.fields.items()}
     measures = [(col, sets, *_parse_measure(sheet, col, start)) for col, sets in match.measure_columns]
@@ -733,7 +744,8 @@ def parse_table(match: HeaderMatch, context: ParseContext) -> ParsedTable:
         frame = frame[frame["value"] != 0].reset_index(drop=True)
     problems += _table_problems(match, fields, fallbacks, rows)
     problems += _year_conflicts(match, fields.get("reference_year"), rows, row_numbers)
-    return ParsedTable(spec, sheet.name, match.header_row + 1, frame, problems, rows_in=len(rows))
+    table = ParsedTable(spec, sheet.name, match.header_row + 1, frame, problems, rows_in=len(rows))
+    return shaped_table(table) if shaped else table
 
 
 def _cell_refs(letters: str | pd.Series, rows: pa.Array, index: pd.Index) -> pd.Series:
@@ -936,7 +948,9 @@ def _missing(value: object) -> bool:
     return value is None or value != value
 
 
-def _parse_small(match: HeaderMatch, fallbacks: dict[str, object], unit_by_measure: dict[int, object]) -> ParsedTable:
+def _parse_small(
+    match: HeaderMatch, fallbacks: dict[str, object], unit_by_measure: dict[int, object], shaped: bool = False
+) -> ParsedTable:
     """parse_table for a table of a few hundred rows: its rows in lists, its frame built once at the end.
 
     A pandas operation costs ≈ 0.1–0.3 ms whatever the size, and the column-wise path needs ~150 per table.
@@ -993,10 +1007,16 @@ def _parse_small(match: HeaderMatch, fallbacks: dict[str, object], unit_by_measu
             part.units.append(unit)
         parts.append(part)
     problems += unit_problems
-    frame = _small_frame(match, fields, parts, start) if parts else pd.DataFrame()
+    if not parts:
+        frame = pd.DataFrame()
+    elif shaped:  # built once, in the dataset's columns
+        frame = dataset_frame_of_columns(DATASETS[spec.dataset], _small_columns(match, fields, parts, start),
+                                         sum(len(part.kept) for part in parts))
+    else:
+        frame = pd.DataFrame(_small_columns(match, fields, parts, start), index=pd.RangeIndex(sum(len(part.kept) for part in parts)))
     problems += _plain_table_problems(match, fields, fallbacks, rows)
     problems += _plain_year_conflicts(match, fields.get("reference_year"), rows, start)
-    return ParsedTable(spec, sheet.name, match.header_row + 1, frame, problems, rows_in=len(rows))
+    return ParsedTable(spec, sheet.name, match.header_row + 1, frame, problems, rows_in=len(rows), shaped=shaped)
 
 
 @dataclass
@@ -1022,8 +1042,9 @@ def _object_column(values: list[object], index: pd.RangeIndex) -> pd.Series:
     return pd.Series(values, index=index, dtype=object)
 
 
-def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Part], start: int) -> pd.DataFrame:
-    """Every measure column's observations in one frame, as concatenating one frame per measure column would.
+def _small_columns(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Part], start: int) -> dict[str, Any]:
+    """Every measure column's observations as one frame's columns, as concatenating one frame per measure
+    column would make them.
 
     That is parse_table's column-wise path: the same columns in the same order (a `sets` key of a later
     measure column last, missing in the rows of the others), dtypes and values.
@@ -1032,7 +1053,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
     kept = [i for part in parts for i in part.kept]
     index = pd.RangeIndex(len(kept))
     row_text = [str(start + 1 + i) for i in kept]
-    data: dict[str, object] = {}
+    data: dict[str, Any] = {}
     for name, plain in fields.items():
         picked = [plain.codes[i] for i in kept]
         if name == "reference_year":
@@ -1059,7 +1080,7 @@ def _small_frame(match: HeaderMatch, fields: dict[str, _Plain], parts: list[_Par
             data[f"_cell_{name}"] = _str_array([(plain.letters[i] or first) + r for i, r in zip(kept, row_text, strict=True)])
     for key in set_keys[len(first_keys):]:
         data[key] = _str_array([part.sets.get(key) for part in parts for _ in part.kept])
-    return pd.DataFrame(data, index=index)
+    return data
 
 
 def _plain_field_problems(spec_field: FieldSpec, plain: _Plain, rows: list[int], start: int, sheet: str) -> list[Problem]:
@@ -1176,14 +1197,17 @@ def _unit_problems_v2(outputs: list[tuple[str, pd.DataFrame, dict[str, str]]], s
     return out
 
 
-def parse_workbook(book: Workbook, specs: tuple[LayoutSpec, ...], context: ParseContext) -> list[ParsedTable]:
-    """Every recognised table of a workbook, parsed; UnknownLayoutError when none is recognised."""
+def parse_workbook(
+    book: Workbook, specs: tuple[LayoutSpec, ...], context: ParseContext, shaped: bool = False
+) -> list[ParsedTable]:
+    """Every recognised table of a workbook, parsed; UnknownLayoutError when none is recognised. `shaped`:
+    each frame in its dataset's columns (parse_table)."""
     tables: list[ParsedTable] = []
     for match in find_tables(book, specs):
         if isinstance(match, StructuredMatch):
-            tables += parse_structured(match, context)
+            tables += [shaped_table(t) if shaped else t for t in parse_structured(match, context)]
         else:
-            tables.append(parse_table(match, context))
+            tables.append(parse_table(match, context, shaped))
     if not any(t.rows_in for t in tables) and not any(t.problems for t in tables):
         first = tables[0]
         raise DataError(

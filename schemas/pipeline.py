@@ -9,7 +9,7 @@ import pandas as pd
 
 from schemas.contracts import validate, validate_together
 from schemas.crosschecks import LARGE_FRAME_ROWS
-from schemas.datasets import DATASETS, cell_columns, distinct_rows, to_dataset_frame
+from schemas.datasets import DATASETS, cell_columns, distinct_rows
 from schemas.errors import DataError
 from schemas.grid import Workbook, read_workbook
 from schemas.parse import ParseContext, parse_workbook
@@ -108,14 +108,13 @@ def read_file(path: Path, display_name: str) -> Workbook:
 
 def parse_file(book: Workbook, specs: tuple[LayoutSpec, ...], context: ParseContext) -> ParsedFile:
     """Tidy observations per dataset from every table the specs recognise."""
-    tables = parse_workbook(book, specs, context)
+    tables = parse_workbook(book, specs, context, shaped=True)
     frames: dict[str, list[pd.DataFrame]] = {}
     problems: list[Problem] = []
     for table in tables:
         problems += table.problems
         if not table.frame.empty:
-            dataset = DATASETS[table.spec.dataset]
-            frames.setdefault(dataset.name, []).append(to_dataset_frame(dataset, table.frame))
+            frames.setdefault(DATASETS[table.spec.dataset].name, []).append(table.frame)
     merged = {name: _joined(parts) for name, parts in frames.items()}
     used = sorted({f"{t.spec.id}@v{t.spec.version}" for t in tables})
     return ParsedFile(book.file_name, merged, problems, used, sum(t.rows_in for t in tables))

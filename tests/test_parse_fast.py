@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import schemas.parse as parse
 from niengiam.samples import awards_table, industrial_output_table, trade_table, write_xlsx
-from schemas.datasets import DATASETS, _dataset_frame_by_steps, to_dataset_frame
+from schemas.datasets import DATASETS, _dataset_frame_by_steps, dataset_frame_of_columns, to_dataset_frame
 from schemas.grid import Sheet, read_workbook
 from schemas.parse import ParseContext, ParsedTable, find_header, find_tables, parse_table
 from schemas.specs import folded, load_specs, parse_spec
@@ -82,7 +82,8 @@ FIGURES = [1.5, 0, 0.0, None, None, "1.234,5", "abc", "-", "12%", 3, "x", "", Tr
 
 
 def _both(match: parse.HeaderMatch, monkeypatch: pytest.MonkeyPatch, context: ParseContext) -> list[ParsedTable]:
-    """The table parsed the small way and the column-wise way (the small way must have been taken)."""
+    """The table parsed the small way and the column-wise way (the small way must have been taken), each
+    also `shaped` (in its dataset's columns), as the pipeline parses."""
     calls = []
     small = parse._parse_small
 
@@ -91,15 +92,15 @@ def _both(match: parse.HeaderMatch, monkeypatch: pytest.MonkeyPatch, context: Pa
         return small(*args)
 
     monkeypatch.setattr(parse, "_parse_small", counted)
-    fast = parse_table(match, context)
-    assert calls, "the case did not take the small-table path"
+    fast, fast_shaped = parse_table(match, context), parse_table(match, context, shaped=True)
+    assert len(calls) == 2, "the case did not take the small-table path"
     monkeypatch.setattr(parse, "SMALL_TABLE_ROWS", -1)
-    slow = parse_table(match, context)
+    slow, slow_shaped = parse_table(match, context), parse_table(match, context, shaped=True)
     monkeypatch.undo()
-    return [fast, slow]
+    return [fast, slow, fast_shaped, slow_shaped]
 
 
-def _assert_same(fast: ParsedTable, slow: ParsedTable) -> None:
+def _assert_same(fast: ParsedTable, slow: ParsedTable, *in_dataset_columns: ParsedTable) -> None:
     assert list(fast.frame.columns) == list(slow.frame.columns)
     assert list(fast.frame.dtypes) == list(slow.frame.dtypes)
     pd.testing.assert_frame_equal(fast.frame, slow.frame, check_exact=True)
@@ -114,6 +115,15 @@ def _assert_same(fast: ParsedTable, slow: ParsedTable) -> None:
         by_steps = _dataset_frame_by_steps(dataset, fast.frame.rename(columns={"value": dataset.value_column}))
         assert list(shaped.dtypes) == list(by_steps.dtypes)
         pd.testing.assert_frame_equal(shaped, by_steps, check_exact=True)
+    for table in in_dataset_columns:  # built in the dataset's columns at once (small), or reshaped after (column-wise)
+        assert table.shaped and table.problems == fast.problems and table.rows_in == fast.rows_in
+        if fast.frame.empty:
+            assert table.frame.empty
+            continue
+        expected = to_dataset_frame(DATASETS[fast.spec.dataset], fast.frame)
+        pd.testing.assert_frame_equal(table.frame, expected, check_exact=True)
+        for column in expected.columns:
+            assert [type(v) for v in table.frame[column]] == [type(v) for v in expected[column]], column
 
 
 def _random_sheet(rng: random.Random, rows: int, title: list[str]) -> Sheet:
@@ -140,8 +150,8 @@ def test_random_tables_parse_the_same_both_ways(monkeypatch, zero, note_default)
         match = find_header(spec, sheet)
         assert match is not None and match.complete
         context = ParseContext("t.xlsx", default_province=rng.choice([None, "01"]))
-        fast, slow = _both(match, monkeypatch, context)
-        _assert_same(fast, slow)
+        fast, *others = _both(match, monkeypatch, context)
+        _assert_same(fast, *others)
         problems |= {p.rule for p in fast.problems}
     assert problems >= {"number", "unit", "known_code", "year_mismatch", "table"}
 
@@ -159,8 +169,36 @@ def test_sample_workbooks_parse_the_same_both_ways(monkeypatch, tmp_path: Path, 
                 rows[row][col] = rng.choice(["abc", None, "-", '"', "Không rõ", 2019, "1.234,5", "tấn", "??"])
             path = write_xlsx(replace(sample, rows=rows), tmp_path / f"{year}-{spoilt}.xlsx")
             [match] = find_tables(read_workbook(path, path.name), load_specs(()))
-            fast, slow = _both(match, monkeypatch, ParseContext(path.name))
-            _assert_same(fast, slow)
+            _assert_same(*_both(match, monkeypatch, ParseContext(path.name)))
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_a_frame_built_in_its_datasets_columns_equals_the_reshaped_one(dataset: str) -> None:
+    """dataset_frame_of_columns against to_dataset_frame: year columns of text, numbers, blanks and
+    nonsense, object columns that must stay object, a cell column, and columns the dataset lacks."""
+    rng = random.Random(dataset)
+    rows = 60
+    index = pd.RangeIndex(rows)
+    years = ["2010", "2010.6", "abc", None, "2015", ""]
+    columns = {
+        "reference_year": pd.array([rng.choice([2010.0, 2011.0, float("nan")]) for _ in range(rows)]).to_numpy(),
+        "province_code": pd.Series([rng.choice(["01", "25", None]) for _ in range(rows)], index=index, dtype=object),
+        "base_year": pd.array([rng.choice(years) for _ in range(rows)], dtype="str"),
+        "plan_start_year": pd.Series([rng.choice([2016, "2021", None, 2020.0]) for _ in range(rows)], index=index,
+                                     dtype=object),
+        "value": pd.array([rng.random() for _ in range(rows)], dtype="float64").to_numpy(),
+        "unit": pd.Series([rng.choice(["bn_vnd", None]) for _ in range(rows)], index=index, dtype=object),
+        "_source_sheet": pd.array(["Biểu 1"] * rows, dtype="str"),
+        "_source_row": pd.array(range(5, 5 + rows), dtype="int64").to_numpy(),
+        "_source_cell": pd.array([f"H{r}" for r in range(5, 5 + rows)], dtype="str"),
+        "_cell_reference_year": pd.array([f"A{r}" for r in range(5, 5 + rows)], dtype="str"),
+        "note": pd.array(["x"] * rows, dtype="str"),
+    }
+    built = dataset_frame_of_columns(DATASETS[dataset], columns, rows)
+    expected = to_dataset_frame(DATASETS[dataset], pd.DataFrame(columns, index=index))
+    pd.testing.assert_frame_equal(built, expected, check_exact=True)
+    for column in expected.columns:
+        assert [type(v) for v in built[column]] == [type(v) for v in expected[column]], column
 
 
 def test_a_default_of_another_type_takes_the_column_wise_path(monkeypatch):

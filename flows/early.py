@@ -67,6 +67,10 @@ def _group_size(files: int) -> int:
     return min(GROUP_MAX, max(GROUP, files // 10))
 
 
+def _worth_a_process(files: int, size_bytes: int) -> bool:
+    return files >= PARSE_FROM_FILES or size_bytes >= PARSE_FROM_MB * 1e6
+
+
 def _remove_stale(staging: Path) -> None:
     """Result files left by a command that was killed (its pid is gone): a large table's are hundreds of MB."""
     for leftover in staging.glob("early-*.pickle*"):
@@ -123,8 +127,15 @@ class EarlyStart:
     def _run(self) -> None:
         try:
             _remove_stale(self.settings.staging)
-            todo = [h for h in map(self._hash, self.paths) if h is not None and self._worth_parsing(h)]
-            if len(todo) < PARSE_FROM_FILES and sum(h.key[0] for h in todo) < PARSE_FROM_MB * 1e6:
+            todo: list[_Hashed] = []
+            size = 0
+            for hashed in map(self._hash, self.paths):
+                if hashed is not None and self._worth_parsing(hashed):
+                    todo.append(hashed)
+                    size += hashed.key[0]
+                    if self._pool is None and _worth_a_process(len(todo), size):
+                        self._process()  # spawned (its imports begin) while the rest is hashed
+            if not _worth_a_process(len(todo), size):
                 self._few = todo
                 return
             self._decided.set()
@@ -174,6 +185,16 @@ class EarlyStart:
             return False
         return not target.exists()
 
+    def _process(self) -> ProcessPoolExecutor | None:
+        """The early process, spawned now if it is not yet (and parsing ahead goes on): its imports begin."""
+        with self._changed:
+            if self._pool is None and not self._stop.is_set():
+                self._pool = ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_second_in_line
+                )
+                self._pool.submit(int)  # a process pool starts its process at the first task
+            return self._pool
+
     def _parse_group(self, group: list[_Hashed]) -> None:
         """Parse a group in the early process; its results wait in a file until the flow takes them."""
         with self._changed:
@@ -183,12 +204,7 @@ class EarlyStart:
         items = [self._pending(h) for h in mine]
         stored: Path | None = None
         try:
-            with self._changed:
-                if self._pool is None and not self._stop.is_set():
-                    self._pool = ProcessPoolExecutor(
-                        1, mp_context=multiprocessing.get_context("spawn"), initializer=_second_in_line
-                    )
-                pool = self._pool  # handed over meanwhile, it still parses this group first
+            pool = self._process()  # handed over meanwhile, it still parses this group first
             if items and pool is not None:
                 self.settings.staging.mkdir(parents=True, exist_ok=True)
                 out = self.settings.staging / f"early-{os.getpid()}-{mine[0].sha256[:16]}.pickle"  # one group per sha

@@ -8,6 +8,12 @@ CPU on this machine, the whole of Prefect's API); `started_ahead` launches the s
 (Prefect's own command, tests compare the two) at once, so the flow's modules and the files named on the
 command line (flows.early) use the other core while the server starts.
 
+When Prefect is not imported yet and the environment names no server (a command line's process), the
+process is launched even before Prefect's settings are read: importing them imports most of Prefect
+(≈ 1 s of CPU, the other core idle meanwhile). The server resolves its settings from the same sources
+(environment, profiles, the working directory's files); once Prefect's settings are read, a server they
+do not want (an API URL named by a profile, the temporary server turned off) is stopped at once.
+
 Once it answers, Prefect is pointed at it by URL (PREFECT_API_URL, as for any server), so the client
 never imports the server module: the core that import took parses files ahead instead. The process is
 stopped when the command ends, as the client stops its own. When the process does not start or does not
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib.util
 import os
 import random
 import socket
@@ -28,6 +35,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 _handed_over: str | None = None  # the API URL of the temporary server this process started and uses, if any
@@ -35,12 +43,14 @@ PORTS = range(8000, 9000)  # where Prefect looks for a free port for its tempora
 EXIT_PORT_TAKEN = 3  # uvicorn's exit code when the port was taken meanwhile (Prefect then picks another)
 
 
-def command(port: int, prefect_settings: Any) -> tuple[list[str], dict[str, str]]:
-    """The arguments and environment Prefect starts its temporary server with (SubprocessASGIServer)."""
-    import prefect
+def command(port: int, prefect_settings: Any | None) -> tuple[list[str], dict[str, str]]:
+    """The arguments and environment Prefect starts its temporary server with (SubprocessASGIServer).
 
+    Without `prefect_settings` (launched before Prefect's settings are read), the environment is this
+    process's: the settings Prefect would add are those it read from the same environment and files,
+    which the server reads again."""
     args = [
-        sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent),
+        sys.executable, "-m", "uvicorn", "--app-dir", str(_site_packages()),
         "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
         "--log-level", "error", "--lifespan", "on",
     ]
@@ -49,9 +59,39 @@ def command(port: int, prefect_settings: Any) -> tuple[list[str], dict[str, str]
         "PREFECT_UI_ENABLED": "0",
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
-        **prefect_settings.to_environment_variables(exclude_unset=True),
+        **(prefect_settings.to_environment_variables(exclude_unset=True) if prefect_settings is not None else {}),
     }
     return args, env
+
+
+def _site_packages() -> Path:
+    """The folder Prefect is installed in (prefect.__module_path__.parent), found without importing it."""
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("Prefect is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).parent
+
+
+_OFF = {"0", "false", "f", "no", "n", "off"}
+
+
+def _wanted_before_prefect() -> bool:
+    """Whether the server may be launched before Prefect's settings are read: Prefect is not imported (a
+    process that imported it may have overridden its settings in-process, as tests do), and neither the
+    environment nor the profiles file names a server or turns the temporary one off. Other sources (a
+    prefect.toml, a .env) are seen when the settings are read, and an unwanted server is then stopped."""
+    if "prefect" in sys.modules or os.environ.get("PREFECT_API_URL"):
+        return False
+    for name in ("PREFECT_SERVER_EPHEMERAL_ENABLED", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"):
+        if os.environ.get(name, "").strip().lower() in _OFF:
+            return False
+    home = Path(os.environ.get("PREFECT_HOME", "~/.prefect")).expanduser()
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        text = profiles.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True  # no profiles: Prefect's own, whose active one is the temporary server
+    return "PREFECT_API_URL" not in text and "EPHEMERAL" not in text
 
 
 def _free_port() -> int:
@@ -69,15 +109,23 @@ def _free_port() -> int:
 class ServerAhead:
     """One temporary-server process, started now; a thread waits until it answers."""
 
-    def __init__(self, prefect_settings: Any) -> None:
+    def __init__(self, prefect_settings: Any | None) -> None:
+        """Started with Prefect's settings, or before they are read (None: the environment's, see command)."""
         self.settings = prefect_settings
-        self.timeout_s = float(prefect_settings.server.ephemeral.startup_timeout_seconds)
+        self.timeout_s = float(prefect_settings.server.ephemeral.startup_timeout_seconds if prefect_settings
+                               else os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", 20))
+        self._since = time.monotonic()
         self.port = _free_port()
         self.process = self._launch()
         self.ready = False
         self._waiting = threading.Thread(target=self._wait_until_it_answers, name="niengiam-prefect-server",
                                          daemon=True)
         self._waiting.start()
+
+    @property
+    def before_prefect(self) -> bool:
+        """Whether it was launched before Prefect's settings were read."""
+        return self.settings is None
 
     def _launch(self) -> subprocess.Popen:
         args, env = command(self.port, self.settings)
@@ -89,8 +137,7 @@ class ServerAhead:
 
     def _wait_until_it_answers(self) -> None:
         local = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an http_proxy
-        deadline = time.monotonic() + self.timeout_s
-        while time.monotonic() < deadline:
+        while time.monotonic() < self._since + self.timeout_s:  # the timeout may be set once settings are read
             code = self.process.poll()
             if code == EXIT_PORT_TAKEN:
                 try:
@@ -153,17 +200,26 @@ def started_ahead() -> Iterator[Callable[[], bool]]:
     """Prefect's temporary server started now, and Prefect pointed at it when the block ends; the block
     gets whether it is still starting. Nothing when Prefect is pointed at a server (PREFECT_API_URL) or its
     temporary server is off (the block gets `lambda: False`)."""
+    ahead = None
+    if _wanted_before_prefect():
+        with contextlib.suppress(OSError, RuntimeError):  # then started after the settings are read
+            ahead = ServerAhead(None)
     from prefect.settings import get_current_settings
 
     prefect_settings = get_current_settings()
     if prefect_settings.api.url or not prefect_settings.server.ephemeral.enabled:
+        if ahead is not None:
+            ahead.stop()
         yield lambda: False
         return
-    try:
-        ahead = ServerAhead(prefect_settings)
-    except (OSError, RuntimeError):  # the client starts it as it would have, and says what fails
-        yield lambda: False
-        return
+    if ahead is not None:
+        ahead.timeout_s = float(prefect_settings.server.ephemeral.startup_timeout_seconds)
+    else:
+        try:
+            ahead = ServerAhead(prefect_settings)
+        except (OSError, RuntimeError):  # the client starts it as it would have, and says what fails
+            yield lambda: False
+            return
     try:
         yield ahead.starting
     except BaseException:

@@ -226,6 +226,30 @@ def test_the_early_process_becomes_one_of_the_flows_parse_processes(folder, sett
     assert handed._shutdown_thread  # type: ignore[attr-defined]  # the flow shut it down
 
 
+def test_the_early_process_starts_once_there_is_enough_to_parse(folder, settings, monkeypatch) -> None:
+    """Spawned (its imports begin) as soon as the files found new are worth a process, while the others
+    are still being hashed, not after all of them are."""
+    monkeypatch.setattr(early, "PARSE_FROM_FILES", 3)
+    files = [str(p) for p in archive.find_inputs([folder])]
+    ahead = early.EarlyStart(files, settings, None)
+    pool_then: list[bool] = []
+    sha256_of = archive.sha256_of
+
+    def hashing(path: Path) -> str:
+        pool_then.append(ahead._pool is not None)
+        return sha256_of(path)
+
+    monkeypatch.setattr(early.archive, "sha256_of", hashing)
+    try:
+        ahead.start()
+        assert ahead.wait(180)
+    finally:
+        ahead.close()
+    assert len(pool_then) == len(files) == 18
+    assert pool_then == [False] * 3 + [True] * 15
+    assert ahead.parsed == 18
+
+
 def test_the_early_process_parses_a_tenth_of_a_run_at_a_time_within_bounds() -> None:
     """Groups of 10 cost ≈ 19 ms a workbook (pandera's fixed cost per batch), of 50 ≈ 11 ms: a national
     backfill is parsed ahead 50 files at a time, a run of 100 files 10 at a time."""

@@ -78,8 +78,10 @@ SCRIPT = textwrap.dedent("""
                 pass
         return found
 
+    assert "prefect" not in sys.modules
     with prefect_server.started_ahead() as starting:
         was_starting = starting()
+        before_prefect = starting.__self__.before_prefect
     from prefect import flow, task
     from prefect.settings import get_current_settings
 
@@ -92,7 +94,8 @@ SCRIPT = textwrap.dedent("""
         return add(41)
 
     state = answer(return_state=True)
-    print(json.dumps({"was_starting": was_starting, "result": state.result(), "servers": uvicorns(),
+    print(json.dumps({"was_starting": was_starting, "before_prefect": before_prefect, "result": state.result(),
+                      "servers": uvicorns(),
                       "api_url": get_current_settings().api.url, "env": os.environ.get("PREFECT_API_URL"),
                       "server_module": "prefect.server.api.server" in sys.modules}))
 """)
@@ -108,8 +111,83 @@ def test_a_flow_runs_on_the_server_started_ahead_and_no_other(tmp_path: Path) ->
     assert run.returncode == 0, run.stderr[-3000:]
     seen = json.loads(run.stdout.strip().splitlines()[-1])
     assert seen["was_starting"] and seen["result"] == 42
+    assert seen["before_prefect"]  # launched before Prefect's settings were imported (≈ 1 s of CPU)
     assert len(seen["servers"]) == 1  # Prefect's client used it and started none of its own …
     assert seen["api_url"] == seen["env"] and seen["env"].startswith("http://127.0.0.1:")  # … named by its URL,
     assert not seen["server_module"]  # … so the client never imported its server module (≈ 2.7 s of CPU)
     ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     assert not any(line.split()[0] == str(seen["servers"][0]) for line in ps.splitlines()[1:])  # stopped at exit
+
+
+UVICORNS = SCRIPT[: SCRIPT.index("assert \"prefect\" not in sys.modules")]  # imports and uvicorns()
+
+
+def _run(script: str, env: dict[str, str], cwd: Path) -> dict:
+    run = subprocess.run([sys.executable, "-c", script], env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                         text=True, timeout=120, cwd=cwd)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def _clean_env(home: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API_URL", "PREFECT_PROFILE"))}
+    return env | {"PREFECT_HOME": str(home)}
+
+
+UNWANTED = UVICORNS + textwrap.dedent("""
+    wanted = prefect_server._wanted_before_prefect()
+    with prefect_server.started_ahead() as starting:
+        still = starting()
+        servers = uvicorns()
+    print(json.dumps({"wanted_before": wanted, "starting": still, "servers": servers, "after": uvicorns(),
+                      "env": os.environ.get("PREFECT_API_URL")}))
+""")
+
+
+def test_a_profile_naming_a_server_starts_none(tmp_path: Path) -> None:
+    """A profile's API URL is seen before Prefect is imported: no server is launched, even for a moment."""
+    home = tmp_path / "prefect"
+    env = _clean_env(home)
+    (home / "profiles.toml").write_text('active = "remote"\n[profiles.remote]\n'
+                                       'PREFECT_API_URL = "http://127.0.0.1:9/api"\n')
+    seen = _run(UNWANTED, env, tmp_path)
+    assert not seen["wanted_before"] and not seen["starting"] and seen["servers"] == [] and seen["env"] is None
+
+
+def test_a_server_launched_before_prefects_settings_said_no_is_stopped(tmp_path: Path) -> None:
+    """A prefect.toml in the working folder turning the temporary server off is only seen once Prefect's
+    settings are read: the server launched before is stopped then, and none is left."""
+    env = _clean_env(tmp_path / "prefect")
+    (tmp_path / "prefect.toml").write_text("[server.ephemeral]\nenabled = false\n")
+    seen = _run(UNWANTED, env, tmp_path)
+    assert seen["wanted_before"] and not seen["starting"]
+    assert seen["servers"] == [] and seen["after"] == [] and seen["env"] is None
+
+
+SETTINGS = textwrap.dedent("""
+    import json, os, subprocess, sys
+    from flows import prefect_server
+
+    _, early_env = prefect_server.command(8123, None)  # before Prefect is imported
+    from prefect.settings import get_current_settings
+    _, env = prefect_server.command(8123, get_current_settings())
+    dump = "from prefect.settings import get_current_settings; print(get_current_settings().model_dump_json())"
+    seen = [json.loads(subprocess.run([sys.executable, "-c", dump], env=e, capture_output=True, text=True,
+                                      check=True).stdout) for e in (early_env, env)]
+    print(json.dumps({"early": seen[0], "prefect": seen[1]}))
+""")
+
+
+def test_a_server_launched_before_prefect_resolves_the_same_settings(tmp_path: Path) -> None:
+    """The server launched with the environment alone reads the settings Prefect would have passed it from
+    the same sources: the profile and the working folder's prefect.toml here."""
+    home = tmp_path / "prefect"
+    env = _clean_env(home) | {"PREFECT_SERVER_DATABASE_TIMEOUT": "17"}
+    (home / "profiles.toml").write_text('active = "mine"\n[profiles.mine]\nPREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE = "3"\n')
+    (tmp_path / "prefect.toml").write_text("[server.services.scheduler]\nloop_seconds = 41\n")
+    seen = _run(SETTINGS, env, tmp_path)
+    server = seen["early"]["server"]
+    assert server["database"]["timeout"] == 17 and server["database"]["sqlalchemy"]["pool_size"] == 3
+    assert server["services"]["scheduler"]["loop_seconds"] == 41
+    assert seen["early"] == seen["prefect"]

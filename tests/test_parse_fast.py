@@ -172,10 +172,12 @@ def test_sample_workbooks_parse_the_same_both_ways(monkeypatch, tmp_path: Path, 
             _assert_same(*_both(match, monkeypatch, ParseContext(path.name)))
 
 
+@pytest.mark.parametrize("both_values", [False, True])
 @pytest.mark.parametrize("dataset", sorted(DATASETS))
-def test_a_frame_built_in_its_datasets_columns_equals_the_reshaped_one(dataset: str) -> None:
+def test_a_frame_built_in_its_datasets_columns_equals_the_reshaped_one(dataset: str, both_values: bool) -> None:
     """dataset_frame_of_columns against to_dataset_frame: year columns of text, numbers, blanks and
-    nonsense, object columns that must stay object, a cell column, and columns the dataset lacks."""
+    nonsense, object columns that must stay object, a cell column, and columns the dataset lacks; and
+    a 'value' beside the dataset's own value column (reshaped step by step)."""
     rng = random.Random(dataset)
     rows = 60
     index = pd.RangeIndex(rows)
@@ -194,6 +196,8 @@ def test_a_frame_built_in_its_datasets_columns_equals_the_reshaped_one(dataset: 
         "_cell_reference_year": pd.array([f"A{r}" for r in range(5, 5 + rows)], dtype="str"),
         "note": pd.array(["x"] * rows, dtype="str"),
     }
+    if both_values:
+        columns[DATASETS[dataset].value_column] = pd.array([rng.random() for _ in range(rows)]).to_numpy()
     built = dataset_frame_of_columns(DATASETS[dataset], columns, rows)
     expected = to_dataset_frame(DATASETS[dataset], pd.DataFrame(columns, index=index))
     pd.testing.assert_frame_equal(built, expected, check_exact=True)

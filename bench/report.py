@@ -241,7 +241,7 @@ def section(data: dict) -> list[str]:
         "",
         "Work time = median wall time − median trivial Prefect flow of the same session (cold Prefect home for "
         "a fresh warehouse, warm for the re-run). The trivial flow starts Prefect's temporary server Prefect's "
-        "way; niengiam launches it ≈ 2.5 s sooner and works while it starts (docs/scaling.md), so a work time "
+        "way; niengiam launches it sooner (≈ 2.5 s before commit e8e6fed, ≈ 3–4 s since) and works while it starts (docs/scaling.md), so a work time "
         "can be below zero: the command ended before the trivial flow. The CPU ratios below count all the "
         "work wherever it ran. Rows are table rows of the input sheets; rows/s divides them "
         "by the median wall time. CPU = user + system seconds of the process and the children it waited for "

@@ -1007,13 +1007,13 @@ def _parse_small(
             part.units.append(unit)
         parts.append(part)
     problems += unit_problems
+    kept = sum(len(part.kept) for part in parts)
     if not parts:
         frame = pd.DataFrame()
     elif shaped:  # built once, in the dataset's columns
-        frame = dataset_frame_of_columns(DATASETS[spec.dataset], _small_columns(match, fields, parts, start),
-                                         sum(len(part.kept) for part in parts))
+        frame = dataset_frame_of_columns(DATASETS[spec.dataset], _small_columns(match, fields, parts, start), kept)
     else:
-        frame = pd.DataFrame(_small_columns(match, fields, parts, start), index=pd.RangeIndex(sum(len(part.kept) for part in parts)))
+        frame = pd.DataFrame(_small_columns(match, fields, parts, start), index=pd.RangeIndex(kept))
     problems += _plain_table_problems(match, fields, fallbacks, rows)
     problems += _plain_year_conflicts(match, fields.get("reference_year"), rows, start)
     return ParsedTable(spec, sheet.name, match.header_row + 1, frame, problems, rows_in=len(rows), shaped=shaped)

@@ -155,12 +155,10 @@ def to_dataset_frame(dataset: Dataset, parsed: pd.DataFrame) -> pd.DataFrame:
     at a time cost ≈ 2 ms per table of a few hundred rows. Repeated column names, or a 'value' column
     the renaming leaves as it is (none of the parsers makes either), take the step-by-step way.
     """
-    renamed = [dataset.value_column if c == "value" else c for c in parsed.columns]
-    cells = cell_columns(renamed)
-    selected = [*dataset.columns, "_source_row", *cells]
-    unique = len(set(renamed)) == len(renamed) and len(set(selected)) == len(selected)
-    if not unique or ("value" in selected and dataset.value_column != "value"):
+    if _reshaped_by_steps(dataset, list(parsed.columns)):
         return _dataset_frame_by_steps(dataset, parsed.rename(columns={"value": dataset.value_column}))
+    renamed = [dataset.value_column if c == "value" else c for c in parsed.columns]
+    selected = [*dataset.columns, "_source_row", *cell_columns(renamed)]
     source = dict(zip(renamed, parsed.columns, strict=True))
     frame = parsed.reindex(columns=[source.get(c, c) for c in selected])  # a column the frame lacks: NaN (float64)
     frame.columns = selected  # the reindexed frame is new: changing it in place leaves `parsed` as it was
@@ -176,9 +174,8 @@ def dataset_frame_of_columns(dataset: Dataset, columns: dict[str, Any], rows: in
     in order: the frame is built once, in the dataset's columns, and takes the arrays without copying them.
     A parser's frame of a few hundred rows cost ≈ 0.4 ms to build and ≈ 0.5–1 ms more to reshape; a year
     column is converted once per distinct value."""
-    renaming = dataset.value_column != "value"
-    if renaming and ("value" in dataset.columns or ("value" in columns and dataset.value_column in columns)):
-        return to_dataset_frame(dataset, pd.DataFrame(columns, index=pd.RangeIndex(rows)))  # (no parser does so)
+    if _reshaped_by_steps(dataset, list(columns)):  # (no parser's columns are)
+        return to_dataset_frame(dataset, pd.DataFrame(columns, index=pd.RangeIndex(rows)))
     renamed = {dataset.value_column if name == "value" else name: values for name, values in columns.items()}
     shaped: dict[str, Any] = {}
     for name in [*dataset.columns, "_source_row", *cell_columns(renamed)]:
@@ -193,6 +190,15 @@ def dataset_frame_of_columns(dataset: Dataset, columns: dict[str, Any], rows: in
     # the Series' own index: pandas aligns a Series to any other index object, however equal (≈ 20 µs each)
     index = next((v.index for v in columns.values() if isinstance(v, pd.Series)), None)
     return pd.DataFrame(shaped, index=pd.RangeIndex(rows) if index is None else index, copy=False)
+
+
+def _reshaped_by_steps(dataset: Dataset, names: list[str]) -> bool:
+    """Whether a parser's columns `names` take the step-by-step way: renaming 'value' to the dataset's value
+    column would repeat a column, or 'value' itself is one of the dataset's columns."""
+    renamed = [dataset.value_column if c == "value" else c for c in names]
+    selected = [*dataset.columns, "_source_row", *cell_columns(renamed)]
+    unique = len(set(renamed)) == len(renamed) and len(set(selected)) == len(selected)
+    return not unique or ("value" in selected and dataset.value_column != "value")
 
 
 def _dataset_frame_by_steps(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
